@@ -1,0 +1,125 @@
+//! Checkpoint directories exactly as Hugging Face ships them: `config.json` plus `model.safetensors` or a
+//! sharded `model.safetensors.index.json`, weights in bf16, f16 or f32.
+
+mod safetensors_file;
+mod save;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{Device, TensorData};
+use serde::Deserialize;
+
+pub use safetensors_file::SafetensorsFile;
+pub use save::{SaveDtype, save_checkpoint};
+
+use crate::error::{Error, Result};
+use crate::model::{HunYuan, HunYuanConfig, WeightSource, hf_name};
+
+pub const CONFIG_FILE: &str = "config.json";
+pub const SINGLE_FILE: &str = "model.safetensors";
+pub const INDEX_FILE: &str = "model.safetensors.index.json";
+
+/// An opened checkpoint: its config and its weight files, mapped but not yet decoded.
+pub struct Checkpoint {
+    pub dir: PathBuf,
+    pub config: HunYuanConfig,
+    files: Vec<SafetensorsFile>,
+    /// HF tensor name → index into `files`.
+    location: HashMap<String, usize>,
+}
+
+#[derive(Deserialize)]
+struct ShardIndex {
+    weight_map: HashMap<String, String>,
+}
+
+impl Checkpoint {
+    /// Opens `dir` with its default weights (`model.safetensors`, else the sharded index).
+    pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_with_weights(dir, None)
+    }
+
+    /// Opens `dir` reading the weights from `weights` (a `.safetensors` file or a shard index inside `dir`).
+    pub fn open_with_weights(dir: &Path, weights: Option<&str>) -> Result<Self> {
+        let config = HunYuanConfig::from_file(&dir.join(CONFIG_FILE))?;
+        let weights = match weights {
+            Some(name) => dir.join(name),
+            None if dir.join(SINGLE_FILE).exists() => dir.join(SINGLE_FILE),
+            None if dir.join(INDEX_FILE).exists() => dir.join(INDEX_FILE),
+            None => {
+                return Err(Error::config(
+                    dir,
+                    format!("no weights: neither {SINGLE_FILE} nor {INDEX_FILE} is in this directory"),
+                ));
+            }
+        };
+        let (files, location) = if weights.extension().is_some_and(|e| e == "json") {
+            open_shards(&weights)?
+        } else {
+            let file = SafetensorsFile::open(&weights)?;
+            let location = file.names().into_iter().map(|name| (name, 0)).collect();
+            (vec![file], location)
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+            files,
+            location,
+        })
+    }
+
+    /// Builds the model on `device`, decoding one tensor at a time.
+    pub fn load_model(&mut self, device: &Device) -> Result<HunYuan> {
+        let config = self.config.clone();
+        HunYuan::from_source(&config, self, device)
+    }
+
+    /// `(HF name, shape, dtype)` of every stored tensor, sorted by name.
+    pub fn tensors(&self) -> Vec<(String, Vec<usize>, String)> {
+        let mut out: Vec<_> = self
+            .location
+            .iter()
+            .filter_map(|(name, &file)| {
+                let (shape, dtype) = self.files[file].describe(name)?;
+                Some((name.clone(), shape, dtype))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The file that holds tensor `name` (for error messages), or the first weight file.
+    fn file_of(&self, name: &str) -> &SafetensorsFile {
+        &self.files[self.location.get(name).copied().unwrap_or(0)]
+    }
+}
+
+impl WeightSource for Checkpoint {
+    fn weight(&mut self, path: &str, shape: &[usize]) -> Result<TensorData> {
+        let name = hf_name(path);
+        self.file_of(&name).read_f32(&name, Some(shape))
+    }
+}
+
+fn open_shards(index_path: &Path) -> Result<(Vec<SafetensorsFile>, HashMap<String, usize>)> {
+    let text = std::fs::read_to_string(index_path).map_err(|e| Error::io(index_path, e))?;
+    let index: ShardIndex = serde_json::from_str(&text).map_err(|source| Error::Json {
+        path: index_path.to_path_buf(),
+        source,
+    })?;
+    let dir = index_path.parent().unwrap_or(Path::new("."));
+    let mut shard_names: Vec<&String> = index.weight_map.values().collect();
+    shard_names.sort();
+    shard_names.dedup();
+    let files = shard_names
+        .iter()
+        .map(|name| SafetensorsFile::open(&dir.join(name)))
+        .collect::<Result<Vec<_>>>()?;
+    let location = index
+        .weight_map
+        .iter()
+        .map(|(tensor, shard)| (tensor.clone(), shard_names.binary_search(&shard).unwrap()))
+        .collect();
+    Ok((files, location))
+}

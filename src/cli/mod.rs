@@ -1,0 +1,45 @@
+//! Subcommands; each file holds one.
+
+mod bench;
+mod generate;
+mod inspect;
+mod loaded;
+mod logits;
+mod translate;
+
+use clap::{Parser, Subcommand};
+
+/// BitNet Distillation of HY-MT1.5 into a 1.58-bit translator.
+#[derive(Parser)]
+#[command(name = "bitdistill", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Architecture, parameter counts, dtype and bytes of a checkpoint (config alone is enough).
+    Inspect(inspect::Args),
+    /// Logits of token ids read from a safetensors file.
+    Logits(logits::Args),
+    /// Generate after a prompt (greedy unless --sample).
+    Generate(generate::Args),
+    /// Translate text with HY-MT's prompt templates.
+    Translate(translate::Args),
+    /// Benchmarks; each prints ratios measured in one run.
+    #[command(subcommand)]
+    Bench(bench::Bench),
+}
+
+impl Cli {
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Inspect(args) => inspect::run(args),
+            Command::Logits(args) => logits::run(args),
+            Command::Generate(args) => generate::run(args),
+            Command::Translate(args) => translate::run(args),
+            Command::Bench(bench) => bench.run(),
+        }
+    }
+}

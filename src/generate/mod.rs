@@ -1,0 +1,105 @@
+//! Autoregressive generation with a KV cache, greedy or sampled, streaming each token to a callback.
+
+mod sampling;
+
+use std::ops::ControlFlow;
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+pub use sampling::{Sampling, apply_repetition_penalty, argmax, candidate_distribution, sample};
+
+use crate::model::{HunYuan, KvCache, Probes};
+
+/// How to generate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GenerationConfig {
+    pub max_new_tokens: usize,
+    /// Generation ends after emitting one of these.
+    pub stop_tokens: Vec<u32>,
+    /// `None` decodes greedily.
+    pub sampling: Option<Sampling>,
+    /// transformers' repetition penalty over prompt and output (1.0 = off; HY-MT recommends 1.05).
+    pub repetition_penalty: f32,
+    pub seed: u64,
+    /// Reuse keys and values of earlier positions; off recomputes the whole sequence for every token.
+    pub use_cache: bool,
+}
+
+impl Default for GenerationConfig {
+    fn default() -> Self {
+        Self {
+            max_new_tokens: 256,
+            stop_tokens: Vec::new(),
+            sampling: None,
+            repetition_penalty: 1.0,
+            seed: 0,
+            use_cache: true,
+        }
+    }
+}
+
+impl GenerationConfig {
+    /// HY-MT1.5's recommended sampling (top_k 20, top_p 0.6, repetition penalty 1.05, temperature 0.7).
+    pub fn hy_mt_sampling(seed: u64) -> Self {
+        Self {
+            sampling: Some(Sampling::hy_mt()),
+            repetition_penalty: 1.05,
+            seed,
+            ..Self::default()
+        }
+    }
+}
+
+/// Generates after `prompt` (batch of one) and returns the new tokens, the stop token included if one
+/// was hit. `on_token` sees each token as it is chosen and may end generation with `ControlFlow::Break`.
+pub fn generate(
+    model: &HunYuan,
+    prompt: &[u32],
+    config: &GenerationConfig,
+    device: &Device,
+    mut on_token: impl FnMut(u32) -> ControlFlow<()>,
+) -> Vec<u32> {
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut context: Vec<u32> = prompt.to_vec();
+    let mut cache = KvCache::new(model.num_layers());
+    // Positions of `context` whose keys and values are already in the cache.
+    let mut cached = 0;
+    let mut generated = Vec::new();
+    while generated.len() < config.max_new_tokens {
+        let step_input = if config.use_cache {
+            &context[cached..]
+        } else {
+            &context[..]
+        };
+        let ids = ids_tensor(step_input, device);
+        let cache_ref = config.use_cache.then_some(&mut cache);
+        let logits = model.forward(ids, cache_ref, &Probes::default()).logits; // [1, T, V]
+        let [_, len, vocab] = logits.dims();
+        let mut last = logits
+            .slice([0..1, len - 1..len, 0..vocab])
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("f32 logits");
+        apply_repetition_penalty(&mut last, &context, config.repetition_penalty);
+        let token = match &config.sampling {
+            Some(sampling) => sample(&last, sampling, &mut rng),
+            None => argmax(&last),
+        };
+        cached = context.len();
+        generated.push(token);
+        context.push(token);
+        if config.stop_tokens.contains(&token) || on_token(token).is_break() {
+            break;
+        }
+    }
+    generated
+}
+
+/// `[1, T]` token ids.
+pub fn ids_tensor(ids: &[u32], device: &Device) -> Tensor<2, Int> {
+    let values: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
+    Tensor::from_data(TensorData::new(values, [1, ids.len()]), device)
+}

@@ -1,0 +1,15 @@
+//! BitDistill Studio: BitNet Distillation of Tencent's HY-MT1.5 translation model into a 1.58-bit student.
+//!
+//! This crate holds the model core (the `HunYuanDenseV1` architecture in burn, checkpoint loading, generation,
+//! HY-MT's chat and translation prompts); the backend is picked at run time through burn's `Device`.
+
+pub mod atomic;
+pub mod backend;
+pub mod checkpoint;
+pub mod error;
+pub mod generate;
+pub mod model;
+pub mod prompt;
+pub mod tokenizer;
+
+pub use error::{Error, Result};

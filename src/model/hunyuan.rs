@@ -1,0 +1,270 @@
+//! HunYuanDenseV1ForCausalLM, the architecture of Tencent's HY-MT1.5 translation models.
+//!
+//! `h₀ = E[ids]`; `h_l = layer_l(h_{l-1})` for l = 1..L; `logits = norm(h_L) W_headᵀ`, `W_head = E` when tied.
+
+use burn::module::{Module, Param};
+use burn::nn::RmsNorm;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+
+use super::attention::{Attention, AttentionContext, AttentionProbe, QkvStates};
+use super::cache::KvCache;
+use super::config::HunYuanConfig;
+use super::decoder::DecoderLayer;
+use super::linear::Linear;
+use super::mlp::Mlp;
+use super::rope::rope_tables;
+use crate::error::Result;
+
+#[derive(Module, Debug)]
+pub struct HunYuan {
+    /// `[vocab, hidden]`.
+    pub embed_tokens: Param<Tensor<2>>,
+    pub layers: Vec<DecoderLayer>,
+    pub norm: RmsNorm,
+    /// Present only when `tie_word_embeddings` is false.
+    pub lm_head: Option<Linear>,
+    pub head_dim: usize,
+    pub rope_base: f64,
+}
+
+/// Internals a caller wants from one forward pass; the default asks for nothing and costs nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    /// Keep `hidden_states` (embeddings, then every layer's output, the last one normed).
+    pub hidden_states: bool,
+    /// Hand out the raw q/k/v projection outputs of this layer (0-based).
+    pub qkv_layer: Option<usize>,
+    /// Hand out the attention probabilities of this layer (0-based).
+    pub attention_layer: Option<usize>,
+}
+
+/// Result of [`HunYuan::forward`].
+#[derive(Debug)]
+pub struct ForwardOutput {
+    /// `[B, T, vocab]`.
+    pub logits: Tensor<3>,
+    /// `L + 1` tensors `[B, T, hidden]` when asked for, else empty.
+    pub hidden_states: Vec<Tensor<3>>,
+    pub qkv: Option<QkvStates>,
+    /// `[B, H, T, S]` when asked for.
+    pub attention: Option<Tensor<4>>,
+}
+
+/// Hands out the value of each weight by its burn module path (see [`super::names`]) and expected shape.
+pub trait WeightSource {
+    fn weight(&mut self, path: &str, shape: &[usize]) -> Result<TensorData>;
+}
+
+impl HunYuan {
+    /// Builds the model, asking `source` for every weight in checkpoint order.
+    pub fn from_source(config: &HunYuanConfig, source: &mut dyn WeightSource, device: &Device) -> Result<Self> {
+        let (hidden, head_dim) = (config.hidden_size, config.head_dim);
+        let eps = config.rms_norm_eps;
+        let embed_tokens = Param::from_tensor(Tensor::from_data(
+            source.weight("embed_tokens", &[config.vocab_size, hidden])?,
+            device,
+        ));
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for i in 0..config.num_hidden_layers {
+            let p = format!("layers.{i}");
+            let q_proj = load_linear(
+                source,
+                &format!("{p}.self_attn.q_proj.weight"),
+                config.q_dim(),
+                hidden,
+                device,
+            )?;
+            let k_proj = load_linear(
+                source,
+                &format!("{p}.self_attn.k_proj.weight"),
+                config.kv_dim(),
+                hidden,
+                device,
+            )?;
+            let v_proj = load_linear(
+                source,
+                &format!("{p}.self_attn.v_proj.weight"),
+                config.kv_dim(),
+                hidden,
+                device,
+            )?;
+            let o_proj = load_linear(
+                source,
+                &format!("{p}.self_attn.o_proj.weight"),
+                hidden,
+                config.q_dim(),
+                device,
+            )?;
+            let gate_proj = load_linear(
+                source,
+                &format!("{p}.mlp.gate_proj.weight"),
+                config.intermediate_size,
+                hidden,
+                device,
+            )?;
+            let up_proj = load_linear(
+                source,
+                &format!("{p}.mlp.up_proj.weight"),
+                config.intermediate_size,
+                hidden,
+                device,
+            )?;
+            let down_proj = load_linear(
+                source,
+                &format!("{p}.mlp.down_proj.weight"),
+                hidden,
+                config.intermediate_size,
+                device,
+            )?;
+            let (query_layernorm, key_layernorm) = if config.use_qk_norm {
+                (
+                    Some(rms_norm(
+                        source,
+                        &format!("{p}.self_attn.query_layernorm.gamma"),
+                        head_dim,
+                        eps,
+                        device,
+                    )?),
+                    Some(rms_norm(
+                        source,
+                        &format!("{p}.self_attn.key_layernorm.gamma"),
+                        head_dim,
+                        eps,
+                        device,
+                    )?),
+                )
+            } else {
+                (None, None)
+            };
+            layers.push(DecoderLayer {
+                input_layernorm: rms_norm(source, &format!("{p}.input_layernorm.gamma"), hidden, eps, device)?,
+                self_attn: Attention {
+                    q_proj,
+                    k_proj,
+                    v_proj,
+                    o_proj,
+                    query_layernorm,
+                    key_layernorm,
+                    num_heads: config.num_attention_heads,
+                    num_kv_heads: config.num_key_value_heads,
+                    head_dim,
+                },
+                post_attention_layernorm: rms_norm(
+                    source,
+                    &format!("{p}.post_attention_layernorm.gamma"),
+                    hidden,
+                    eps,
+                    device,
+                )?,
+                mlp: Mlp {
+                    gate_proj,
+                    up_proj,
+                    down_proj,
+                },
+            });
+        }
+        let norm = rms_norm(source, "norm.gamma", hidden, eps, device)?;
+        let lm_head = if config.tie_word_embeddings {
+            None
+        } else {
+            Some(load_linear(
+                source,
+                "lm_head.weight",
+                config.vocab_size,
+                hidden,
+                device,
+            )?)
+        };
+        Ok(Self {
+            embed_tokens,
+            layers,
+            norm,
+            lm_head,
+            head_dim,
+            rope_base: config.rope_base(),
+        })
+    }
+
+    /// Logits `[B, T, vocab]` of `ids: [B, T]`, without cache or probes.
+    pub fn logits(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        self.forward(ids, None, &Probes::default()).logits
+    }
+
+    /// Runs `ids: [B, T]` at positions `cache.len()..cache.len() + T` (0.. without a cache).
+    pub fn forward(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>, probes: &Probes) -> ForwardOutput {
+        let device = ids.device();
+        let [_, len] = ids.dims();
+        let start = cache.as_ref().map_or(0, |c| c.len());
+        let rope = rope_tables(self.head_dim, self.rope_base, start, len, &device);
+        let causal_mask = (len > 1).then(|| causal_mask(len, start, &device));
+        let context = AttentionContext {
+            rope: &rope,
+            causal_mask: causal_mask.as_ref(),
+        };
+
+        let mut x = burn::tensor::module::embedding(self.embed_tokens.val(), ids); // [B, T, hidden]
+        let mut hidden_states = Vec::new();
+        let (mut qkv, mut attention) = (None, None);
+        for (index, layer) in self.layers.iter().enumerate() {
+            if probes.hidden_states {
+                hidden_states.push(x.clone());
+            }
+            let probe = AttentionProbe {
+                qkv: probes.qkv_layer == Some(index),
+                probs: probes.attention_layer == Some(index),
+            };
+            let layer_cache = cache.as_deref_mut().map(|c| (c, index));
+            let (y, trace) = layer.forward(x, &context, layer_cache, probe);
+            x = y;
+            qkv = qkv.or(trace.qkv);
+            attention = attention.or(trace.probs);
+        }
+        let x = self.norm.forward(x); // [B, T, hidden]
+        if probes.hidden_states {
+            hidden_states.push(x.clone());
+        }
+        let logits = match &self.lm_head {
+            Some(head) => head.forward(x),
+            None => burn::tensor::module::linear(x, self.embed_tokens.val().transpose(), None),
+        };
+        ForwardOutput {
+            logits,
+            hidden_states,
+            qkv,
+            attention,
+        }
+    }
+
+    /// Number of decoder layers.
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+}
+
+fn load_linear(
+    source: &mut dyn WeightSource,
+    path: &str,
+    d_out: usize,
+    d_in: usize,
+    device: &Device,
+) -> Result<Linear> {
+    Ok(Linear::new(Tensor::from_data(
+        source.weight(path, &[d_out, d_in])?,
+        device,
+    )))
+}
+
+fn rms_norm(source: &mut dyn WeightSource, path: &str, width: usize, eps: f64, device: &Device) -> Result<RmsNorm> {
+    let gamma = Tensor::from_data(source.weight(path, &[width])?, device);
+    Ok(RmsNorm {
+        gamma: Param::from_tensor(gamma),
+        epsilon: eps,
+    })
+}
+
+/// `[T, S]` with S = start + T: true where key position s lies after query position start + t.
+fn causal_mask(len: usize, start: usize, device: &Device) -> Tensor<2, Bool> {
+    let keys = start + len;
+    let mask: Vec<bool> = (0..len).flat_map(|t| (0..keys).map(move |s| s > start + t)).collect();
+    Tensor::from_data(TensorData::new(mask, [len, keys]), device)
+}

@@ -1,0 +1,125 @@
+//! The binary's subcommands, run as a user runs them.
+
+mod common;
+
+use std::process::Command;
+
+use bitdistill::checkpoint::SafetensorsFile;
+use bitdistill::model::HunYuanConfig;
+use common::{fixture_dir, reference, reference_values, relative_l2, temp_dir};
+
+fn bitdistill(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn inspect_counts_the_real_release_from_its_config_alone() {
+    let dir = temp_dir("inspect-1.8b");
+    let config = HunYuanConfig::hy_mt_1_8b().to_hf_json(false);
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    let (ok, stdout, stderr) = bitdistill(&["inspect", "--model", dir.to_str().unwrap(), "--json"]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["params"]["total"], 1_791_080_448u64);
+    assert_eq!(json["params"]["linears"], 1_543_503_872u64);
+    assert_eq!(json["params"]["lm_head"], 0);
+    assert_eq!(json["bytes_bf16"], 2 * 1_791_080_448u64);
+    let (ok, text, _) = bitdistill(&["inspect", "--model", dir.to_str().unwrap()]);
+    assert!(ok && text.contains("parameters   1,791,080,448"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn inspect_reports_the_fixture_weights() {
+    let (ok, stdout, stderr) = bitdistill(&["inspect", "--model", fixture_dir().to_str().unwrap(), "--json"]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let total = json["params"]["total"].as_u64().unwrap();
+    assert_eq!(json["stored"]["F32"]["bytes"].as_u64().unwrap(), 4 * total);
+}
+
+#[test]
+fn logits_command_writes_reference_logits() {
+    let dir = temp_dir("logits-cli");
+    let out = dir.join("logits.safetensors");
+    let input = fixture_dir().join("reference.safetensors");
+    let (ok, _, stderr) = bitdistill(&[
+        "logits",
+        "--model",
+        fixture_dir().to_str().unwrap(),
+        "--input-ids",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let written = SafetensorsFile::open(&out).unwrap();
+    assert_eq!(
+        written.describe("logits").unwrap(),
+        (vec![2, 13, 512], "F32".to_string())
+    );
+    let logits = written
+        .read_f32("logits", None)
+        .unwrap()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    assert!(relative_l2(&logits, &reference_values("logits")) < 1e-4);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn logits_command_names_a_missing_input_tensor() {
+    let weights = fixture_dir().join("model.safetensors");
+    let (ok, _, stderr) = bitdistill(&[
+        "logits",
+        "--model",
+        fixture_dir().to_str().unwrap(),
+        "--input-ids",
+        weights.to_str().unwrap(),
+        "--out",
+        "/nonexistent/out.safetensors",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("model.safetensors: missing tensor `input_ids`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn generate_command_decodes_greedily_like_the_reference() {
+    let (prefix, _) = reference().read_i64("greedy_prefix").unwrap();
+    let (expected, _) = reference().read_i64("greedy_output").unwrap();
+    let ids: Vec<String> = prefix.iter().map(|i| i.to_string()).collect();
+    let (ok, stdout, stderr) = bitdistill(&[
+        "generate",
+        "--model",
+        fixture_dir().to_str().unwrap(),
+        "--prompt-ids",
+        &ids.join(","),
+        "--max-new-tokens",
+        "12",
+        "--ignore-eos",
+    ]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let output: Vec<i64> = serde_json::from_value(json["output_ids"].clone()).unwrap();
+    assert_eq!(output, expected[prefix.len()..]);
+
+    let (ok, _, stderr) = bitdistill(&[
+        "generate",
+        "--model",
+        fixture_dir().to_str().unwrap(),
+        "--prompt",
+        "hello",
+    ]);
+    assert!(!ok && stderr.contains("no tokenizer.json"), "{stderr}");
+}

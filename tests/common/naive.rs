@@ -1,0 +1,175 @@
+//! An independent HunYuanDenseV1 forward in f64 with plain loops, written from the equations in
+//! ../shared/fixtures/README.md and sharing no code with the crate's model: it checks the burn model on
+//! checkpoints that have no reference outputs (other shapes, untied heads, bf16 weights).
+
+use std::collections::HashMap;
+
+use std::path::PathBuf;
+
+use bitdistill::checkpoint::SafetensorsFile;
+use bitdistill::model::HunYuanConfig;
+
+pub struct NaiveModel {
+    weights: HashMap<String, Vec<f64>>,
+    hidden: usize,
+    mlp: usize,
+    layers: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    vocab: usize,
+    eps: f64,
+    base: f64,
+    tied: bool,
+    qk_norm: bool,
+}
+
+impl NaiveModel {
+    /// Reads every tensor of the given safetensors files, widened to f64.
+    pub fn new(c: &HunYuanConfig, files: &[PathBuf]) -> Self {
+        let mut weights = HashMap::new();
+        for path in files {
+            let file = SafetensorsFile::open(path).unwrap();
+            for name in file.names() {
+                let data = file.read_f32(&name, None).unwrap().try_into_vec_as::<f32>().unwrap();
+                weights.insert(name, data.into_iter().map(f64::from).collect());
+            }
+        }
+        let d = c.head_dim as f64;
+        Self {
+            weights,
+            hidden: c.hidden_size,
+            mlp: c.intermediate_size,
+            layers: c.num_hidden_layers,
+            heads: c.num_attention_heads,
+            kv_heads: c.num_key_value_heads,
+            head_dim: c.head_dim,
+            vocab: c.vocab_size,
+            eps: c.rms_norm_eps,
+            base: c.rope_theta * c.rope_alpha.powf(d / (d - 2.0)),
+            tied: c.tie_word_embeddings,
+            qk_norm: c.use_qk_norm,
+        }
+    }
+
+    fn w(&self, name: &str) -> &[f64] {
+        self.weights
+            .get(name)
+            .unwrap_or_else(|| panic!("naive reference: no tensor {name}"))
+    }
+
+    /// Logits `[T][vocab]` of one sequence.
+    pub fn logits(&self, ids: &[usize]) -> Vec<Vec<f64>> {
+        let embed = self.w("model.embed_tokens.weight");
+        let mut x: Vec<Vec<f64>> = ids
+            .iter()
+            .map(|&id| embed[id * self.hidden..(id + 1) * self.hidden].to_vec())
+            .collect();
+        for l in 0..self.layers {
+            let p = format!("model.layers.{l}");
+            let normed: Vec<Vec<f64>> = x
+                .iter()
+                .map(|v| rms(v, self.w(&format!("{p}.input_layernorm.weight")), self.eps))
+                .collect();
+            let attn = self.attention(&p, &normed);
+            for (xt, at) in x.iter_mut().zip(&attn) {
+                xt.iter_mut().zip(at).for_each(|(a, b)| *a += b);
+            }
+            for xt in x.iter_mut() {
+                let h = rms(xt, self.w(&format!("{p}.post_attention_layernorm.weight")), self.eps);
+                let gate = matvec(self.w(&format!("{p}.mlp.gate_proj.weight")), &h, self.mlp);
+                let up = matvec(self.w(&format!("{p}.mlp.up_proj.weight")), &h, self.mlp);
+                let act: Vec<f64> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
+                let down = matvec(self.w(&format!("{p}.mlp.down_proj.weight")), &act, self.hidden);
+                xt.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
+            }
+        }
+        let head = if self.tied {
+            self.w("model.embed_tokens.weight")
+        } else {
+            self.w("lm_head.weight")
+        };
+        x.iter()
+            .map(|v| matvec(head, &rms(v, self.w("model.norm.weight"), self.eps), self.vocab))
+            .collect()
+    }
+
+    fn attention(&self, p: &str, x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let (hd, len) = (self.head_dim, x.len());
+        let proj = |name: &str, out: usize| -> Vec<Vec<f64>> {
+            x.iter()
+                .map(|v| matvec(self.w(&format!("{p}.self_attn.{name}.weight")), v, out))
+                .collect()
+        };
+        let q = proj("q_proj", self.heads * hd);
+        let k = proj("k_proj", self.kv_heads * hd);
+        let v = proj("v_proj", self.kv_heads * hd);
+        // rope, then per-head RMSNorm (after RoPE, as the reference does).
+        let prep = |states: &[Vec<f64>], heads: usize, norm: &str| -> Vec<Vec<Vec<f64>>> {
+            (0..len)
+                .map(|t| {
+                    (0..heads)
+                        .map(|h| {
+                            let rotated = self.rope(&states[t][h * hd..(h + 1) * hd], t);
+                            if self.qk_norm {
+                                rms(&rotated, self.w(&format!("{p}.self_attn.{norm}.weight")), self.eps)
+                            } else {
+                                rotated
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let q = prep(&q, self.heads, "query_layernorm");
+        let k = prep(&k, self.kv_heads, "key_layernorm");
+        let group = self.heads / self.kv_heads;
+        let mut out = vec![vec![0.0; self.heads * hd]; len];
+        for t in 0..len {
+            for h in 0..self.heads {
+                let kv = h / group;
+                let scores: Vec<f64> = (0..=t)
+                    .map(|s| q[t][h].iter().zip(&k[s][kv]).map(|(a, b)| a * b).sum::<f64>() / (hd as f64).sqrt())
+                    .collect();
+                let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                let total: f64 = exps.iter().sum();
+                for (s, e) in exps.iter().enumerate() {
+                    for d in 0..hd {
+                        out[t][h * hd + d] += e / total * v[s][kv * hd + d];
+                    }
+                }
+            }
+        }
+        out.iter()
+            .map(|o| matvec(self.w(&format!("{p}.self_attn.o_proj.weight")), o, self.hidden))
+            .collect()
+    }
+
+    fn rope(&self, x: &[f64], position: usize) -> Vec<f64> {
+        let half = x.len() / 2;
+        let mut y = vec![0.0; x.len()];
+        for i in 0..half {
+            let angle = position as f64 * self.base.powf(-2.0 * i as f64 / x.len() as f64);
+            let (sin, cos) = angle.sin_cos();
+            y[i] = x[i] * cos - x[i + half] * sin;
+            y[i + half] = x[i + half] * cos + x[i] * sin;
+        }
+        y
+    }
+}
+
+fn rms(x: &[f64], weight: &[f64], eps: f64) -> Vec<f64> {
+    let mean = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
+    let scale = 1.0 / (mean + eps).sqrt();
+    x.iter().zip(weight).map(|(v, w)| v * scale * w).collect()
+}
+
+/// `W x` for `W: [out, in]` stored row-major.
+fn matvec(w: &[f64], x: &[f64], out: usize) -> Vec<f64> {
+    let inputs = x.len();
+    assert_eq!(w.len(), out * inputs, "matvec shape");
+    (0..out)
+        .map(|o| w[o * inputs..(o + 1) * inputs].iter().zip(x).map(|(a, b)| a * b).sum())
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! Parity with the reference implementation (transformers, float64) on ../shared/fixtures/hymt-tiny-a,
+//! on NdArray (relative L2 < 1e-4, the fixture's stated f32 bound) and on wgpu (lavapipe in CI; 1e-3, since
+//! its reductions and matmuls add in another order and the GPU's exp/sqrt are not correctly rounded).
+
+mod common;
+
+use std::ops::ControlFlow;
+
+use bitdistill::backend::BackendKind;
+use bitdistill::checkpoint::Checkpoint;
+use bitdistill::generate::{GenerationConfig, generate};
+use bitdistill::model::{HunYuan, Probes};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use common::naive::NaiveModel;
+use common::{fixture_dir, reference, reference_values, relative_l2, values};
+
+fn load(device: &Device, weights: &str) -> HunYuan {
+    Checkpoint::open_with_weights(&fixture_dir(), Some(weights))
+        .unwrap()
+        .load_model(device)
+        .unwrap()
+}
+
+fn input_ids(device: &Device) -> Tensor<2, Int> {
+    let (ids, shape) = reference().read_i64("input_ids").unwrap();
+    Tensor::from_data(TensorData::new(ids, [shape[0], shape[1]]), device)
+}
+
+fn check_logits_f32(device: &Device, tolerance: f64) {
+    let logits = values(load(device, "model.safetensors").logits(input_ids(device)));
+    let error = relative_l2(&logits, &reference_values("logits"));
+    assert!(error < tolerance, "relative L2 error {error:e}");
+}
+
+/// The reference outputs come from the f32 weights; for the bf16 file the independent f64 forward of
+/// `common::naive` (itself checked against the reference below) runs on the same upcast bf16 weights.
+fn check_logits_bf16(device: &Device, tolerance: f64) {
+    let dir = fixture_dir();
+    let checkpoint = Checkpoint::open_with_weights(&dir, Some("model-bf16.safetensors")).unwrap();
+    let naive = NaiveModel::new(&checkpoint.config, &[dir.join("model-bf16.safetensors")]);
+    let (ids, shape) = reference().read_i64("input_ids").unwrap();
+    let expected: Vec<f32> = ids
+        .chunks(shape[1])
+        .flat_map(|row| naive.logits(&row.iter().map(|&i| i as usize).collect::<Vec<_>>()))
+        .flatten()
+        .map(|v| v as f32)
+        .collect();
+    let logits = values(load(device, "model-bf16.safetensors").logits(input_ids(device)));
+    let error = relative_l2(&logits, &expected);
+    assert!(error < tolerance, "relative L2 error {error:e}");
+    // bf16 rounding really changed the model: the f32 reference must not match as closely.
+    assert!(relative_l2(&logits, &reference_values("logits")) > 10.0 * error);
+}
+
+fn check_hidden_states_and_qkv(device: &Device, tolerance: f64) {
+    let model = load(device, "model.safetensors");
+    let last = model.num_layers() - 1;
+    let probes = Probes {
+        hidden_states: true,
+        qkv_layer: Some(last),
+        attention_layer: Some(last),
+    };
+    let out = model.forward(input_ids(device), None, &probes);
+    assert_eq!(out.hidden_states.len(), model.num_layers() + 1);
+    for (i, state) in out.hidden_states.into_iter().enumerate() {
+        let error = relative_l2(&values(state), &reference_values(&format!("hidden_states.{i}")));
+        assert!(error < tolerance, "hidden_states.{i}: relative L2 error {error:e}");
+    }
+    let qkv = out.qkv.expect("q/k/v of the last layer were asked for");
+    for (name, state) in [("q_proj", qkv.q), ("k_proj", qkv.k), ("v_proj", qkv.v)] {
+        let error = relative_l2(&values(state), &reference_values(&format!("last_layer.{name}")));
+        assert!(error < tolerance, "last_layer.{name}: relative L2 error {error:e}");
+    }
+    // Attention probabilities: [B, H, T, T], rows sum to one, nothing above the diagonal.
+    let probs = out.attention.expect("attention of the last layer was asked for");
+    let [b, h, t, s] = probs.dims();
+    assert_eq!((t, s), (13, 13));
+    let p = values(probs);
+    for row in 0..b * h * t {
+        let query = row % t;
+        let cells = &p[row * s..(row + 1) * s];
+        assert!((cells.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(cells[query + 1..].iter().all(|&c| c == 0.0));
+    }
+}
+
+fn check_greedy(device: &Device) {
+    let model = load(device, "model.safetensors");
+    let (prefix, _) = reference().read_i64("greedy_prefix").unwrap();
+    let (expected, _) = reference().read_i64("greedy_output").unwrap();
+    let prompt: Vec<u32> = prefix.iter().map(|&i| i as u32).collect();
+    let expected: Vec<u32> = expected[prompt.len()..].iter().map(|&i| i as u32).collect();
+    let mut config = GenerationConfig {
+        max_new_tokens: expected.len(),
+        ..GenerationConfig::default()
+    };
+    let mut streamed = Vec::new();
+    let cached = generate(&model, &prompt, &config, device, |token| {
+        streamed.push(token);
+        ControlFlow::Continue(())
+    });
+    assert_eq!(cached, expected);
+    assert_eq!(streamed, expected);
+    config.use_cache = false;
+    let uncached = generate(&model, &prompt, &config, device, |_| ControlFlow::Continue(()));
+    assert_eq!(uncached, expected);
+}
+
+macro_rules! parity_tests {
+    ($backend:ident, $device:expr, $tolerance:expr) => {
+        mod $backend {
+            use super::*;
+
+            #[test]
+            fn logits_of_f32_weights_match_the_reference() {
+                check_logits_f32(&$device, $tolerance);
+            }
+
+            #[test]
+            fn logits_of_bf16_weights_match_the_f64_forward_of_the_same_weights() {
+                check_logits_bf16(&$device, $tolerance);
+            }
+
+            #[test]
+            fn hidden_states_and_last_layer_qkv_match_the_reference() {
+                check_hidden_states_and_qkv(&$device, $tolerance);
+            }
+
+            #[test]
+            fn greedy_decoding_with_and_without_cache_reproduces_the_reference() {
+                check_greedy(&$device);
+            }
+        }
+    };
+}
+
+parity_tests!(ndarray, BackendKind::Ndarray.device(), 1e-4);
+parity_tests!(wgpu, BackendKind::Wgpu.device(), 1e-3);
+
+#[test]
+fn the_naive_f64_forward_itself_matches_the_reference() {
+    let dir = fixture_dir();
+    let checkpoint = Checkpoint::open(&dir).unwrap();
+    let naive = NaiveModel::new(&checkpoint.config, &[dir.join("model.safetensors")]);
+    let (ids, shape) = reference().read_i64("input_ids").unwrap();
+    let logits: Vec<f32> = ids
+        .chunks(shape[1])
+        .flat_map(|row| naive.logits(&row.iter().map(|&i| i as usize).collect::<Vec<_>>()))
+        .flatten()
+        .map(|v| v as f32)
+        .collect();
+    let error = relative_l2(&logits, &reference_values("logits"));
+    assert!(error < 1e-6, "relative L2 error {error:e}");
+}
