@@ -35,16 +35,7 @@ fn check_logits_f32(device: &Device, tolerance: f64) {
 /// The reference outputs come from the f32 weights; for the bf16 file the independent f64 forward of
 /// `common::naive` (itself checked against the reference below) runs on the same upcast bf16 weights.
 fn check_logits_bf16(device: &Device, tolerance: f64) {
-    let dir = fixture_dir();
-    let checkpoint = Checkpoint::open_with_weights(&dir, Some("model-bf16.safetensors")).unwrap();
-    let naive = NaiveModel::new(&checkpoint.config, &[dir.join("model-bf16.safetensors")]);
-    let (ids, shape) = reference().read_i64("input_ids").unwrap();
-    let expected: Vec<f32> = ids
-        .chunks(shape[1])
-        .flat_map(|row| naive.logits(&row.iter().map(|&i| i as usize).collect::<Vec<_>>()))
-        .flatten()
-        .map(|v| v as f32)
-        .collect();
+    let expected = naive_logits("model-bf16.safetensors");
     let logits = values(load(device, "model-bf16.safetensors").logits(input_ids(device)));
     let error = relative_l2(&logits, &expected);
     assert!(error < tolerance, "relative L2 error {error:e}");
@@ -137,18 +128,21 @@ macro_rules! parity_tests {
 parity_tests!(ndarray, BackendKind::Ndarray.device(), 1e-4);
 parity_tests!(wgpu, BackendKind::Wgpu.device(), 1e-3);
 
-#[test]
-fn the_naive_f64_forward_itself_matches_the_reference() {
+/// The independent f64 forward's logits for the reference `input_ids`, from the fixture's `weights` file.
+fn naive_logits(weights: &str) -> Vec<f32> {
     let dir = fixture_dir();
-    let checkpoint = Checkpoint::open(&dir).unwrap();
-    let naive = NaiveModel::new(&checkpoint.config, &[dir.join("model.safetensors")]);
+    let checkpoint = Checkpoint::open_with_weights(&dir, Some(weights)).unwrap();
+    let naive = NaiveModel::new(&checkpoint.config, &[dir.join(weights)]);
     let (ids, shape) = reference().read_i64("input_ids").unwrap();
-    let logits: Vec<f32> = ids
-        .chunks(shape[1])
+    ids.chunks(shape[1])
         .flat_map(|row| naive.logits(&row.iter().map(|&i| i as usize).collect::<Vec<_>>()))
         .flatten()
         .map(|v| v as f32)
-        .collect();
-    let error = relative_l2(&logits, &reference_values("logits"));
+        .collect()
+}
+
+#[test]
+fn the_naive_f64_forward_itself_matches_the_reference() {
+    let error = relative_l2(&naive_logits("model.safetensors"), &reference_values("logits"));
     assert!(error < 1e-6, "relative L2 error {error:e}");
 }
