@@ -6,10 +6,14 @@
 pub mod atomic;
 pub mod backend;
 pub mod checkpoint;
+pub mod data;
+pub mod distill;
 pub mod error;
 pub mod generate;
 pub mod model;
 pub mod prompt;
+pub mod quant;
 pub mod tokenizer;
+pub mod train;
 
 pub use error::{Error, Result};

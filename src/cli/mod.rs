@@ -1,10 +1,12 @@
 //! Subcommands; each file holds one.
 
 mod bench;
+mod distill;
 mod generate;
 mod inspect;
 mod loaded;
 mod logits;
+mod student;
 mod translate;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,11 @@ enum Command {
     Generate(generate::Args),
     /// Translate text with HY-MT's prompt templates.
     Translate(translate::Args),
+    /// Students: `student init` makes the Stage-1 student of a teacher.
+    #[command(subcommand)]
+    Student(student::Student),
+    /// Run a distillation described by a TOML run file.
+    Distill(distill::Args),
     /// Benchmarks; each prints ratios measured in one run.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -39,6 +46,8 @@ impl Cli {
             Command::Logits(args) => logits::run(args),
             Command::Generate(args) => generate::run(args),
             Command::Translate(args) => translate::run(args),
+            Command::Student(student) => student.run(),
+            Command::Distill(args) => distill::run_distill(args),
             Command::Bench(bench) => bench.run(),
         }
     }

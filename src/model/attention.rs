@@ -10,7 +10,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Tensor};
 
 use super::cache::KvCache;
-use super::linear::Linear;
+use super::projection::Projection;
 use super::rope::{RopeTables, apply_rope};
 
 /// Raw outputs of the q/k/v projections (before RoPE and qk-norm), each `[B, T, heads * head_dim]`:
@@ -39,10 +39,10 @@ pub struct AttentionTrace {
 
 #[derive(Module, Debug)]
 pub struct Attention {
-    pub q_proj: Linear,
-    pub k_proj: Linear,
-    pub v_proj: Linear,
-    pub o_proj: Linear,
+    pub q_proj: Projection,
+    pub k_proj: Projection,
+    pub v_proj: Projection,
+    pub o_proj: Projection,
     /// Per-head RMSNorm on queries (`[head_dim]` weight), absent when `use_qk_norm` is false.
     pub query_layernorm: Option<RmsNorm>,
     pub key_layernorm: Option<RmsNorm>,

@@ -10,6 +10,7 @@ use burn::config::Config;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::bitlinear::StudentConfig;
 use crate::error::Error;
 
 // The `Config` derive expands to code that names `Result` unqualified, so the crate alias is spelled out.
@@ -62,6 +63,8 @@ pub struct HunYuanConfig {
     /// Padding token id.
     #[config(default = 0)]
     pub pad_token_id: u32,
+    /// Present for a BitDistill student: its linears are BitLinear (the `bitdistill` section of config.json).
+    pub student: Option<StudentConfig>,
 }
 
 /// The RoPE fields of either layout.
@@ -98,6 +101,7 @@ struct RawConfig {
     bos_token_id: Option<u32>,
     eos_token_id: Option<Value>,
     pad_token_id: Option<u32>,
+    bitdistill: Option<StudentConfig>,
 }
 
 impl HunYuanConfig {
@@ -171,6 +175,9 @@ impl HunYuanConfig {
         };
         if let (Value::Object(map), Value::Object(extra)) = (&mut json, rope) {
             map.extend(extra);
+        }
+        if let Some(student) = &self.student {
+            json["bitdistill"] = serde_json::to_value(student).expect("student config serializes");
         }
         json
     }
@@ -257,6 +264,7 @@ impl RawConfig {
             bos_token_id: self.bos_token_id.unwrap_or(1),
             eos_token_ids,
             pad_token_id: self.pad_token_id.unwrap_or(0),
+            student: self.bitdistill,
         })
     }
 }

@@ -7,11 +7,13 @@ use burn::nn::RmsNorm;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::attention::{Attention, AttentionContext, AttentionProbe, QkvStates};
+use super::bitlinear::BitLinear;
 use super::cache::KvCache;
 use super::config::HunYuanConfig;
 use super::decoder::DecoderLayer;
 use super::linear::Linear;
 use super::mlp::Mlp;
+use super::projection::Projection;
 use super::rope::rope_tables;
 use crate::error::Result;
 
@@ -67,55 +69,23 @@ impl HunYuan {
         let mut layers = Vec::with_capacity(config.num_hidden_layers);
         for i in 0..config.num_hidden_layers {
             let p = format!("layers.{i}");
-            let q_proj = load_linear(
-                source,
-                &format!("{p}.self_attn.q_proj.weight"),
-                config.q_dim(),
-                hidden,
-                device,
-            )?;
-            let k_proj = load_linear(
-                source,
-                &format!("{p}.self_attn.k_proj.weight"),
-                config.kv_dim(),
-                hidden,
-                device,
-            )?;
-            let v_proj = load_linear(
-                source,
-                &format!("{p}.self_attn.v_proj.weight"),
-                config.kv_dim(),
-                hidden,
-                device,
-            )?;
-            let o_proj = load_linear(
-                source,
-                &format!("{p}.self_attn.o_proj.weight"),
-                hidden,
-                config.q_dim(),
-                device,
-            )?;
-            let gate_proj = load_linear(
-                source,
-                &format!("{p}.mlp.gate_proj.weight"),
-                config.intermediate_size,
-                hidden,
-                device,
-            )?;
-            let up_proj = load_linear(
-                source,
-                &format!("{p}.mlp.up_proj.weight"),
-                config.intermediate_size,
-                hidden,
-                device,
-            )?;
-            let down_proj = load_linear(
-                source,
-                &format!("{p}.mlp.down_proj.weight"),
-                hidden,
-                config.intermediate_size,
-                device,
-            )?;
+            let mut projection = |name: &str, module: &str, d_out: usize, d_in: usize| {
+                load_projection(
+                    source,
+                    &format!("{p}.{module}.{name}"),
+                    name,
+                    [d_out, d_in],
+                    config,
+                    device,
+                )
+            };
+            let q_proj = projection("q_proj", "self_attn", config.q_dim(), hidden)?;
+            let k_proj = projection("k_proj", "self_attn", config.kv_dim(), hidden)?;
+            let v_proj = projection("v_proj", "self_attn", config.kv_dim(), hidden)?;
+            let o_proj = projection("o_proj", "self_attn", hidden, config.q_dim())?;
+            let gate_proj = projection("gate_proj", "mlp", config.intermediate_size, hidden)?;
+            let up_proj = projection("up_proj", "mlp", config.intermediate_size, hidden)?;
+            let down_proj = projection("down_proj", "mlp", hidden, config.intermediate_size)?;
             let (query_layernorm, key_layernorm) = if config.use_qk_norm {
                 (
                     Some(rms_norm(
@@ -267,4 +237,57 @@ fn causal_mask(len: usize, start: usize, device: &Device) -> Tensor<2, Bool> {
     let keys = start + len;
     let mask: Vec<bool> = (0..len).flat_map(|t| (0..keys).map(move |s| s > start + t)).collect();
     Tensor::from_data(TensorData::new(mask, [len, keys]), device)
+}
+
+/// A teacher's dense projection, or a student's BitLinear with SubLN where the placement puts one.
+fn load_projection(
+    source: &mut dyn WeightSource,
+    path: &str,
+    name: &str,
+    [d_out, d_in]: [usize; 2],
+    config: &HunYuanConfig,
+    device: &Device,
+) -> Result<Projection> {
+    let linear = load_linear(source, &format!("{path}.weight"), d_out, d_in, device)?;
+    let Some(student) = &config.student else {
+        return Ok(Projection::Dense(linear));
+    };
+    let rms_norm = match student.subln.covers(name) {
+        true => Some(rms_norm(
+            source,
+            &format!("{path}.rms_norm.gamma"),
+            d_in,
+            config.rms_norm_eps,
+            device,
+        )?),
+        false => None,
+    };
+    Ok(Projection::Ternary(BitLinear {
+        weight: linear.weight,
+        rms_norm,
+        blend: 1.0,
+    }))
+}
+
+impl HunYuan {
+    /// Sets the quantization warm-up λ of every BitLinear (no effect on a teacher).
+    pub fn with_quant_blend(mut self, blend: f64) -> Self {
+        for layer in &mut self.layers {
+            let (a, m) = (&mut layer.self_attn, &mut layer.mlp);
+            for projection in [
+                &mut a.q_proj,
+                &mut a.k_proj,
+                &mut a.v_proj,
+                &mut a.o_proj,
+                &mut m.gate_proj,
+                &mut m.up_proj,
+                &mut m.down_proj,
+            ] {
+                if let Projection::Ternary(bit) = projection {
+                    bit.blend = blend;
+                }
+            }
+        }
+        self
+    }
 }

@@ -1,6 +1,7 @@
 //! The HY-MT1.5 architecture (`HunYuanDenseV1ForCausalLM`) in burn.
 
 mod attention;
+mod bitlinear;
 mod cache;
 mod config;
 mod decoder;
@@ -10,9 +11,11 @@ mod linear;
 mod mlp;
 mod names;
 mod params;
+mod projection;
 mod rope;
 
 pub use attention::{Attention, AttentionProbe, AttentionTrace, QkvStates};
+pub use bitlinear::{BitLinear, StudentConfig, SublnPlacement};
 pub use cache::KvCache;
 pub use config::{HunYuanConfig, MODEL_TYPE};
 pub use decoder::DecoderLayer;
@@ -22,4 +25,5 @@ pub use linear::Linear;
 pub use mlp::Mlp;
 pub use names::hf_name;
 pub use params::ParamBreakdown;
+pub use projection::Projection;
 pub use rope::{RopeTables, apply_rope, rope_tables};

@@ -22,17 +22,27 @@ pub struct NaiveModel {
     base: f64,
     tied: bool,
     qk_norm: bool,
+    /// BitLinear projections: ternary weights (already dequantized at load), int8 activations, SubLN.
+    student: bool,
 }
 
 impl NaiveModel {
-    /// Reads every tensor of the given safetensors files, widened to f64.
+    /// Reads every tensor of the given safetensors files, widened to f64; for a student (`c.student` set)
+    /// the projection weights are replaced by `Δ · RoundClip(W / (Δ + 1e-5), −1, 1)`.
     pub fn new(c: &HunYuanConfig, files: &[PathBuf]) -> Self {
         let mut weights = HashMap::new();
         for path in files {
             let file = SafetensorsFile::open(path).unwrap();
             for name in file.names() {
                 let data = file.read_f32(&name, None).unwrap().try_into_vec_as::<f32>().unwrap();
-                weights.insert(name, data.into_iter().map(f64::from).collect());
+                let mut values: Vec<f64> = data.into_iter().map(f64::from).collect();
+                if c.student.is_some() && name.ends_with("_proj.weight") && name.starts_with("model.layers.") {
+                    let delta = values.iter().map(|v| v.abs()).sum::<f64>() / values.len() as f64;
+                    values
+                        .iter_mut()
+                        .for_each(|v| *v = delta * (*v / (delta + 1e-5)).round_ties_even().clamp(-1.0, 1.0));
+                }
+                weights.insert(name, values);
             }
         }
         let d = c.head_dim as f64;
@@ -49,6 +59,7 @@ impl NaiveModel {
             base: c.rope_theta * c.rope_alpha.powf(d / (d - 2.0)),
             tied: c.tie_word_embeddings,
             qk_norm: c.use_qk_norm,
+            student: c.student.is_some(),
         }
     }
 
@@ -77,10 +88,10 @@ impl NaiveModel {
             }
             for xt in x.iter_mut() {
                 let h = rms(xt, self.w(&format!("{p}.post_attention_layernorm.weight")), self.eps);
-                let gate = matvec(self.w(&format!("{p}.mlp.gate_proj.weight")), &h, self.mlp);
-                let up = matvec(self.w(&format!("{p}.mlp.up_proj.weight")), &h, self.mlp);
+                let gate = self.project(&format!("{p}.mlp.gate_proj"), &h, self.mlp);
+                let up = self.project(&format!("{p}.mlp.up_proj"), &h, self.mlp);
                 let act: Vec<f64> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
-                let down = matvec(self.w(&format!("{p}.mlp.down_proj.weight")), &act, self.hidden);
+                let down = self.project(&format!("{p}.mlp.down_proj"), &act, self.hidden);
                 xt.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
             }
         }
@@ -98,7 +109,7 @@ impl NaiveModel {
         let (hd, len) = (self.head_dim, x.len());
         let proj = |name: &str, out: usize| -> Vec<Vec<f64>> {
             x.iter()
-                .map(|v| matvec(self.w(&format!("{p}.self_attn.{name}.weight")), v, out))
+                .map(|v| self.project(&format!("{p}.self_attn.{name}"), v, out))
                 .collect()
         };
         let q = proj("q_proj", self.heads * hd);
@@ -142,8 +153,27 @@ impl NaiveModel {
             }
         }
         out.iter()
-            .map(|o| matvec(self.w(&format!("{p}.self_attn.o_proj.weight")), o, self.hidden))
+            .map(|o| self.project(&format!("{p}.self_attn.o_proj"), o, self.hidden))
             .collect()
+    }
+
+    /// A projection: dense for a teacher; for a student SubLN (when stored), per-token int8 absmax
+    /// activations, then the ternary weight.
+    fn project(&self, prefix: &str, x: &[f64], out: usize) -> Vec<f64> {
+        let weight = self.w(&format!("{prefix}.weight"));
+        if !self.student {
+            return matvec(weight, x, out);
+        }
+        let normed = match self.weights.get(&format!("{prefix}.rms_norm.weight")) {
+            Some(scale) => rms(x, scale, self.eps),
+            None => x.to_vec(),
+        };
+        let s = 127.0 / normed.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-5);
+        let quantized: Vec<f64> = normed
+            .iter()
+            .map(|v| (v * s).round_ties_even().clamp(-128.0, 127.0) / s)
+            .collect();
+        matvec(weight, &quantized, out)
     }
 
     fn rope(&self, x: &[f64], position: usize) -> Vec<f64> {

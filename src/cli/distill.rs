@@ -1,0 +1,49 @@
+//! `bitdistill distill`: runs a run file headless, with a progress line and `out/metrics.jsonl`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use bitdistill::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The run file (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Continue from the newest complete checkpoint in `out/checkpoints`.
+    #[arg(long)]
+    resume: bool,
+}
+
+pub fn run_distill(args: Args) -> anyhow::Result<()> {
+    let config = RunConfig::from_file(&args.config)?;
+    std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
+    let metrics_path = config.out.join("metrics.jsonl");
+    let mut metrics = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&metrics_path)
+        .with_context(|| format!("opening {}", metrics_path.display()))?;
+    let mut stderr = std::io::stderr();
+    let mut log = |event: TrainEvent| {
+        if !matches!(event, TrainEvent::Snapshot(_)) {
+            let _ = writeln!(metrics, "{}", serde_json::to_string(&event).unwrap_or_default());
+        }
+        let _ = match &event {
+            TrainEvent::Step(m) => write!(
+                stderr,
+                "\r{:?} step {}/{}  loss {:.4}  ce {:.4}  lr {:.2e}  |g| {:.3}  {:.0} tok/s   ",
+                m.stage, m.step, m.total_steps, m.loss, m.ce, m.lr, m.grad_norm, m.tokens_per_s
+            ),
+            TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
+            TrainEvent::Failed { message } => writeln!(stderr, "\n{message}"),
+            _ => Ok(()),
+        };
+    };
+    match run(&config, args.resume, &RunControl::default(), &mut log)? {
+        RunOutcome::Finished(dir) => println!("student written to {}", dir.display()),
+        RunOutcome::Stopped => println!("stopped; continue with --resume"),
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Per-token absmax int8 activation quantization, BitNet (arXiv 2310.11453, eq. 4):
+//! `s = 127 / max|x|`, `x_q = RoundClip(x · s, −128, 127) / s`, one scale per token (last axis).
+
+use burn::tensor::Tensor;
+
+/// Lower bound on `max|x|`, so that an all-zero token keeps a finite scale.
+pub const ACTIVATION_EPS: f64 = 1e-5;
+
+/// Per-token scales `127 / max(|x|, ε)`, shape `[..., 1]`.
+pub fn int8_scales<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    x.abs().max_dim(D - 1).clamp_min(ACTIVATION_EPS).recip() * 127.0
+}
+
+/// The int8 grid values of `x` (as floats in [−128, 127]) and their per-token scales.
+pub fn int8_codes<const D: usize>(x: Tensor<D>) -> (Tensor<D>, Tensor<D>) {
+    let scales = int8_scales(x.clone());
+    ((x * scales.clone()).round().clamp(-128.0, 127.0), scales)
+}
+
+/// `x` rounded to its per-token int8 grid and scaled back.
+pub fn int8_fake_quant<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let (codes, scales) = int8_codes(x);
+    codes / scales
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::BackendKind;
+    use burn::tensor::TensorData;
+
+    #[test]
+    fn each_token_gets_its_own_scale() {
+        let device = BackendKind::Ndarray.device();
+        // Token 0: max 2 → s = 63.5; 0.5·63.5 = 31.75 → 32; −2 → −127; 0.01·63.5 = 0.635 → 1.
+        // Token 1: max 0.1 → s = 1270; 0.05·1270 = 63.5 → 64 (half to even); −0.1 → −127; 0.0 → 0.
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![0.5f32, -2.0, 0.01, 0.05, -0.1, 0.0], [2, 3]),
+            &device,
+        );
+        let (codes, scales) = int8_codes(x.clone());
+        assert_eq!(
+            codes.into_data().try_into_vec_as::<f32>().unwrap(),
+            vec![32.0, -127.0, 1.0, 64.0, -127.0, 0.0]
+        );
+        let scales = scales.into_data().try_into_vec_as::<f32>().unwrap();
+        assert!((scales[0] - 63.5).abs() < 1e-4 && (scales[1] - 1270.0).abs() < 1e-2);
+        let dequant = int8_fake_quant(x).into_data().try_into_vec_as::<f32>().unwrap();
+        assert!((dequant[0] - 32.0 / 63.5).abs() < 1e-6);
+        assert!((dequant[3] - 64.0 / 1270.0).abs() < 1e-6);
+        assert_eq!(dequant[1], -2.0);
+    }
+}

@@ -1,0 +1,9 @@
+//! Quantizers of BitNet b1.58 and BitDistill, as plain tensor functions (the reference path).
+
+mod activation;
+mod ste;
+mod ternary;
+
+pub use activation::{ACTIVATION_EPS, int8_codes, int8_fake_quant, int8_scales};
+pub use ste::{straight_through, warmup_blend};
+pub use ternary::{WEIGHT_EPS, absmean_scale, ternary_codes, ternary_fake_quant};

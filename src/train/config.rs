@@ -1,0 +1,278 @@
+//! The run file: a TOML document describing one distillation. Every field has a documented default except
+//! `teacher`, `out` and the data files of the stages that run; unknown keys are errors.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::BackendKind;
+use crate::distill::RelationKind;
+use crate::error::{Error, Result};
+use crate::model::SublnPlacement;
+
+/// What is trained.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Stage 1 (SubLN + BitLinear), Stage 2 (continued pre-training), Stage 3 (CE + λ·LD + γ·AD).
+    #[default]
+    Bitdistill,
+    /// The paper's baseline: BitLinear without SubLN, no Stage 2, Stage 3 with cross-entropy only.
+    BitnetSft,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Full-precision teacher checkpoint directory (needs `tokenizer.json`).
+    pub teacher: PathBuf,
+    /// Output directory: checkpoints/, metrics.jsonl, student/ (the final student).
+    pub out: PathBuf,
+    /// `bitdistill` (default) or `bitnet-sft`.
+    #[serde(default)]
+    pub method: Method,
+    /// `ndarray` (default) or `wgpu`.
+    #[serde(default)]
+    pub backend: BackendKind,
+    /// Seed of data order and sampling (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub student: StudentSection,
+    #[serde(default)]
+    pub stage2: Stage2Section,
+    #[serde(default)]
+    pub stage3: Stage3Section,
+    #[serde(default)]
+    pub optim: OptimSection,
+    #[serde(default)]
+    pub checkpoint: CheckpointSection,
+    #[serde(default)]
+    pub snapshot: SnapshotSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StudentSection {
+    /// Start from this student directory (made by `bitdistill student init`) instead of building the Stage-1
+    /// student from the teacher; its shapes must match the teacher's.
+    pub init: Option<PathBuf>,
+    /// SubLN placement, `paper` (default: on the inputs of o_proj and down_proj), `all` or `none`.
+    pub subln: SublnPlacement,
+    /// Steps over which the quantization blend λ rises from 0 to 1 (default 0: quantized from the start).
+    pub quant_warmup_steps: usize,
+}
+
+impl Default for StudentSection {
+    fn default() -> Self {
+        Self {
+            init: None,
+            subln: SublnPlacement::Paper,
+            quant_warmup_steps: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stage2Section {
+    /// Monolingual `.txt` (a document per line) or `.jsonl` (`{"text"}`) files.
+    pub corpus: Vec<PathBuf>,
+    /// Tokens to train on (default 0: Stage 2 is skipped).
+    pub tokens: usize,
+    /// Tokens per packed block (default 128).
+    pub block_len: usize,
+}
+
+impl Default for Stage2Section {
+    fn default() -> Self {
+        Self {
+            corpus: Vec::new(),
+            tokens: 0,
+            block_len: 128,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stage3Section {
+    /// Translation pairs, `.jsonl` (`{"source", "target", "source_lang"?, "target_lang"?}`) or `.tsv`.
+    pub pairs: Option<PathBuf>,
+    /// Languages of pairs that do not name theirs (default `en` → `pt`).
+    pub source_lang: String,
+    pub target_lang: String,
+    /// Optimizer steps (default 100; 0 skips Stage 3).
+    pub steps: usize,
+    /// Longest example in tokens (default 256).
+    pub max_len: usize,
+    /// λ, weight of logits distillation (default 10, the paper's classification value; 1 for summarization).
+    pub lambda: f64,
+    /// γ, weight of attention-relation distillation (default 1e5; 1e3 for summarization).
+    pub gamma: f64,
+    /// τ, distillation temperature (default 5).
+    pub tau: f64,
+    /// Layer (0-based) whose Q/K/V relations are distilled (default: L−4 for L ≥ 8 layers, else the last).
+    pub layer: Option<usize>,
+    /// Relation heads r (default 32; each projection uses the largest divisor of its width ≤ r).
+    pub relation_heads: usize,
+    /// `scaled-dot` (default, the paper) or `cosine` (the official code).
+    pub relation: RelationKind,
+    /// Relate positions only to earlier ones (default true, as the decoder attends).
+    pub causal: bool,
+}
+
+impl Default for Stage3Section {
+    fn default() -> Self {
+        Self {
+            pairs: None,
+            source_lang: "en".into(),
+            target_lang: "pt".into(),
+            steps: 100,
+            max_len: 256,
+            lambda: 10.0,
+            gamma: 1e5,
+            tau: 5.0,
+            layer: None,
+            relation_heads: 32,
+            relation: RelationKind::ScaledDot,
+            causal: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimSection {
+    /// Peak learning rate of AdamW (default 1e-4).
+    pub lr: f64,
+    /// Linear warm-up steps before the cosine decay (default 10).
+    pub warmup_steps: usize,
+    /// Decoupled weight decay (default 0.01).
+    pub weight_decay: f32,
+    /// Clip the global gradient norm to this (default 1.0; 0 = off).
+    pub grad_clip: f64,
+    /// Micro-batches per optimizer step (default 1).
+    pub grad_accum: usize,
+    /// Sequences per micro-batch (default 8).
+    pub batch_size: usize,
+}
+
+impl Default for OptimSection {
+    fn default() -> Self {
+        Self {
+            lr: 1e-4,
+            warmup_steps: 10,
+            weight_decay: 0.01,
+            grad_clip: 1.0,
+            grad_accum: 1,
+            batch_size: 8,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointSection {
+    /// Write a checkpoint every this many optimizer steps (default 50; 0 = only at the end of a stage).
+    pub every: usize,
+    /// Keep this many most recent checkpoints (default 3).
+    pub keep: usize,
+}
+
+impl Default for CheckpointSection {
+    fn default() -> Self {
+        Self { every: 50, keep: 3 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnapshotSection {
+    /// Emit weight histograms and attention maps every this many steps (default 25; 0 = never).
+    pub every: usize,
+    /// The sentence whose attention is drawn.
+    pub probe: String,
+}
+
+impl Default for SnapshotSection {
+    fn default() -> Self {
+        Self {
+            every: 25,
+            probe: "The quick brown fox jumps over the lazy dog.".into(),
+        }
+    }
+}
+
+impl RunConfig {
+    /// Parses a run file; relative paths in it are taken from the file's folder. Errors name the file and
+    /// the key (unknown keys, wrong types) or the missing path.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut config: Self = toml::from_str(&text).map_err(|e| Error::config(path, e.to_string().trim_end()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.teacher);
+        join(&mut self.out);
+        self.student.init.iter_mut().for_each(join);
+        self.stage2.corpus.iter_mut().for_each(join);
+        self.stage3.pairs.iter_mut().for_each(join);
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let missing =
+            |key: &str, file: &Path| Error::config(path, format!("`{key}`: {} does not exist", file.display()));
+        if !self.teacher.join("config.json").exists() {
+            return Err(missing("teacher", &self.teacher.join("config.json")));
+        }
+        if let Some(init) = self.student.init.as_ref().filter(|d| !d.join("config.json").exists()) {
+            return Err(missing("student.init", &init.join("config.json")));
+        }
+        if self.stage2.tokens > 0 && self.method == Method::Bitdistill {
+            if self.stage2.corpus.is_empty() {
+                return Err(Error::config(
+                    path,
+                    "`stage2.corpus`: Stage 2 has tokens > 0 but no corpus files",
+                ));
+            }
+            if let Some(file) = self.stage2.corpus.iter().find(|f| !f.exists()) {
+                return Err(missing("stage2.corpus", file));
+            }
+        }
+        if self.stage3.steps > 0 {
+            match &self.stage3.pairs {
+                None => {
+                    return Err(Error::config(
+                        path,
+                        "`stage3.pairs`: Stage 3 has steps > 0 but no pairs file",
+                    ));
+                }
+                Some(file) if !file.exists() => return Err(missing("stage3.pairs", file)),
+                Some(_) => {}
+            }
+        }
+        let positive = [
+            ("optim.batch_size", self.optim.batch_size),
+            ("optim.grad_accum", self.optim.grad_accum),
+            ("stage2.block_len", self.stage2.block_len),
+            ("stage3.relation_heads", self.stage3.relation_heads),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(Error::config(path, format!("`{key}` must be at least 1")));
+        }
+        if self.stage3.tau <= 0.0 {
+            return Err(Error::config(path, "`stage3.tau` must be positive"));
+        }
+        Ok(())
+    }
+}

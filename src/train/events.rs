@@ -1,0 +1,88 @@
+//! The typed event stream of a run: the CLI prints and logs it, the GUI draws it.
+
+use serde::{Deserialize, Serialize};
+
+/// Which training stage an event belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Stage 2: continued pre-training with next-token cross-entropy.
+    Pretrain,
+    /// Stage 3: distillation fine-tuning (or plain CE fine-tuning for BitNet-SFT).
+    Distill,
+}
+
+/// One optimizer step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    pub stage: Stage,
+    /// 1-based step within the stage.
+    pub step: usize,
+    pub total_steps: usize,
+    pub loss: f64,
+    pub ce: f64,
+    /// λ·L_LD's unweighted L_LD (Stage 3 with distillation only).
+    pub logits_kd: Option<f64>,
+    /// Unweighted L_AD.
+    pub attention_kd: Option<f64>,
+    pub lr: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    pub tokens_per_s: f64,
+    /// Quantization blend λ_t of the warm-up.
+    pub quant_blend: f64,
+}
+
+/// Weight statistics of one layer's BitLinears.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerQuantStats {
+    pub layer: usize,
+    /// Share of −1, 0, +1 codes over the layer's seven projections.
+    pub ternary_share: [f64; 3],
+    /// Histogram of W/Δ over [−3, 3] in `bins` equal bins (the ternary thresholds sit at ±0.5).
+    pub histogram: Vec<u64>,
+    /// Relative L2 error of int8-quantizing this layer's normed input on the probe sentence.
+    pub activation_error: f64,
+}
+
+/// Periodic look inside the student (and teacher) on the probe sentence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub stage: Stage,
+    pub step: usize,
+    pub layers: Vec<LayerQuantStats>,
+    /// Probe tokens as text pieces.
+    pub tokens: Vec<String>,
+    /// Layer of the attention maps below (the distilled layer).
+    pub attention_layer: usize,
+    /// `[heads][T][T]` attention probabilities, flattened row-major.
+    pub teacher_attention: Vec<f32>,
+    pub student_attention: Vec<f32>,
+    pub heads: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum TrainEvent {
+    StageStarted {
+        stage: Stage,
+        total_steps: usize,
+        start_step: usize,
+    },
+    Step(StepMetrics),
+    Snapshot(Box<Snapshot>),
+    Checkpoint {
+        stage: Stage,
+        step: usize,
+        path: String,
+    },
+    StageFinished {
+        stage: Stage,
+    },
+    Finished {
+        student: String,
+    },
+    Failed {
+        message: String,
+    },
+}

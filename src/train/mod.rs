@@ -1,0 +1,20 @@
+//! Training: the run file, the loop, its events, checkpoints and snapshots.
+
+mod checkpoint;
+mod config;
+mod data;
+mod events;
+mod grads;
+mod schedule;
+mod snapshot;
+mod trainer;
+
+pub use checkpoint::{TrainState, complete_checkpoints};
+pub use config::{
+    CheckpointSection, Method, OptimSection, RunConfig, SnapshotSection, Stage2Section, Stage3Section, StudentSection,
+};
+pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
+pub use grads::{clip_global_norm, global_norm};
+pub use schedule::cosine_with_warmup;
+pub use snapshot::{HISTOGRAM_BINS, layer_weight_stats};
+pub use trainer::{RunControl, RunOutcome, distill_layer, run};

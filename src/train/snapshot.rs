@@ -1,0 +1,110 @@
+//! Snapshots: per-layer ternary statistics and teacher-vs-student attention on the probe sentence.
+
+use burn::tensor::{Device, Tensor};
+
+use super::events::{LayerQuantStats, Snapshot, Stage};
+use crate::generate::ids_tensor;
+use crate::model::{HunYuan, Probes, Projection};
+use crate::quant::{absmean_scale, int8_fake_quant};
+
+/// Bins of the W/Δ histogram over [−3, 3].
+pub const HISTOGRAM_BINS: usize = 60;
+
+fn projections(model: &HunYuan, layer: usize) -> [&Projection; 7] {
+    let l = &model.layers[layer];
+    let (a, m) = (&l.self_attn, &l.mlp);
+    [
+        &a.q_proj,
+        &a.k_proj,
+        &a.v_proj,
+        &a.o_proj,
+        &m.gate_proj,
+        &m.up_proj,
+        &m.down_proj,
+    ]
+}
+
+/// Share of −1/0/+1 codes and the histogram of W/Δ over one layer's seven projections.
+pub fn layer_weight_stats(model: &HunYuan, layer: usize) -> ([f64; 3], Vec<u64>) {
+    let mut counts = [0u64; 3];
+    let mut histogram = vec![0u64; HISTOGRAM_BINS];
+    for projection in projections(model, layer) {
+        let w = projection.weight().val();
+        let delta = absmean_scale(w.clone()).into_scalar::<f32>() as f64 + crate::quant::WEIGHT_EPS;
+        for value in w.into_data().try_into_vec_as::<f32>().expect("f32 weights") {
+            let ratio = value as f64 / delta;
+            counts[(ratio.round_ties_even().clamp(-1.0, 1.0) + 1.0) as usize] += 1;
+            let bin = ((ratio + 3.0) / 6.0 * HISTOGRAM_BINS as f64).floor();
+            histogram[bin.clamp(0.0, (HISTOGRAM_BINS - 1) as f64) as usize] += 1;
+        }
+    }
+    let total = counts.iter().sum::<u64>() as f64;
+    (counts.map(|c| c as f64 / total), histogram)
+}
+
+/// Builds a snapshot from the probe token ids (`pieces` are their texts).
+#[allow(clippy::too_many_arguments)]
+pub fn take_snapshot(
+    stage: Stage,
+    step: usize,
+    teacher: &HunYuan,
+    student: &HunYuan,
+    probe: &[u32],
+    pieces: Vec<String>,
+    attention_layer: usize,
+    device: &Device,
+) -> Snapshot {
+    let probes = Probes {
+        hidden_states: true,
+        qkv_layer: None,
+        attention_layer: Some(attention_layer),
+    };
+    let student_out = student.forward(ids_tensor(probe, device), None, &probes);
+    let teacher_out = teacher.forward(
+        ids_tensor(probe, device),
+        None,
+        &Probes {
+            hidden_states: false,
+            ..probes
+        },
+    );
+    let layers = (0..student.num_layers())
+        .map(|layer| {
+            let (ternary_share, histogram) = layer_weight_stats(student, layer);
+            let input = student.layers[layer]
+                .input_layernorm
+                .forward(student_out.hidden_states[layer].clone());
+            LayerQuantStats {
+                layer,
+                ternary_share,
+                histogram,
+                activation_error: relative_error(input),
+            }
+        })
+        .collect();
+    let attention = |t: Option<Tensor<4>>| {
+        t.map(|a| a.into_data().try_into_vec_as::<f32>().expect("f32 attention"))
+            .unwrap_or_default()
+    };
+    let heads = student.layers[attention_layer].self_attn.num_heads;
+    Snapshot {
+        stage,
+        step,
+        layers,
+        tokens: pieces,
+        attention_layer,
+        teacher_attention: attention(teacher_out.attention),
+        student_attention: attention(student_out.attention),
+        heads,
+    }
+}
+
+/// ‖x − int8(x)‖ / ‖x‖.
+fn relative_error(x: Tensor<3>) -> f64 {
+    let error = (x.clone() - int8_fake_quant(x.clone()))
+        .square()
+        .sum()
+        .into_scalar::<f32>() as f64;
+    let norm = x.square().sum().into_scalar::<f32>() as f64;
+    (error / norm.max(1e-30)).sqrt()
+}

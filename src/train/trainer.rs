@@ -1,0 +1,363 @@
+//! The training loop: AdamW with a cosine schedule, global-norm clipping, gradient accumulation, seeded
+//! data order, periodic snapshots and atomic checkpoints; every step is reported as a [`TrainEvent`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Tensor};
+
+use super::checkpoint::{TrainState, complete_checkpoints, read_checkpoint, write_checkpoint};
+use super::config::{Method, RunConfig};
+use super::data::{stage_examples, stage_steps};
+use super::events::{Stage, StepMetrics, TrainEvent};
+use super::grads::clip_global_norm;
+use super::schedule::cosine_with_warmup;
+use super::snapshot::take_snapshot;
+use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
+use crate::data::{EpochSampler, Example, TokenBatch};
+use crate::distill::{
+    RelationOptions, attention_distillation, check_compatible, logits_distillation, masked_cross_entropy,
+    student_from_teacher,
+};
+use crate::error::{Error, Result};
+use crate::model::{HunYuan, HunYuanConfig, Probes, SublnPlacement};
+use crate::quant::warmup_blend;
+use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
+
+/// Lets another thread stop a run; the trainer checkpoints and returns at the next step.
+#[derive(Clone, Debug, Default)]
+pub struct RunControl {
+    stop: Arc<AtomicBool>,
+}
+
+impl RunControl {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome {
+    /// All stages done; the student directory.
+    Finished(PathBuf),
+    /// Stopped on request after checkpointing; `--resume` continues.
+    Stopped,
+}
+
+/// The distilled layer: the run file's, else L−4 for models of 8 layers or more, else the last.
+pub fn distill_layer(config: &RunConfig, layers: usize) -> usize {
+    config
+        .stage3
+        .layer
+        .unwrap_or(if layers >= 8 { layers - 4 } else { layers - 1 })
+}
+
+struct Run<'a> {
+    config: &'a RunConfig,
+    device: Device,
+    teacher: HunYuan,
+    tokenizer: Tokenizer,
+    student_config: HunYuanConfig,
+    emit: &'a mut dyn FnMut(TrainEvent),
+}
+
+/// Runs (or, with `resume`, continues) the run file's stages and writes the student to `out/student`.
+pub fn run(
+    config: &RunConfig,
+    resume: bool,
+    control: &RunControl,
+    emit: &mut dyn FnMut(TrainEvent),
+) -> Result<RunOutcome> {
+    let device = config.backend.device().autodiff();
+    let mut teacher_checkpoint = Checkpoint::open(&config.teacher)?;
+    let teacher = teacher_checkpoint.load_model(&device)?.no_grad();
+    let tokenizer = Tokenizer::from_file(&config.teacher.join(TOKENIZER_FILE))?;
+
+    let subln = match config.method {
+        Method::Bitdistill => config.student.subln,
+        Method::BitnetSft => SublnPlacement::None,
+    };
+    let provenance = serde_json::json!({"teacher": config.teacher, "method": config.method});
+    let (student_config, mut student) = match &config.student.init {
+        Some(dir) => {
+            let mut checkpoint = Checkpoint::open(dir)?;
+            check_compatible(&teacher_checkpoint.config, &checkpoint.config, dir)?;
+            if checkpoint.config.student.is_none() {
+                return Err(Error::config(
+                    dir.join("config.json"),
+                    "not a student: it has no `bitdistill` section",
+                ));
+            }
+            let model = checkpoint.load_model(&device)?;
+            (checkpoint.config.clone(), model)
+        }
+        None => student_from_teacher(&config.teacher, subln, provenance, &device)?,
+    };
+
+    let checkpoints = config.out.join("checkpoints");
+    let mut resumed: Option<(TrainState, Vec<u8>)> = None;
+    if resume && let Some(latest) = complete_checkpoints(&checkpoints)?.pop() {
+        let (state, model_bytes, optimizer_bytes) = read_checkpoint(&latest)?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model_bytes))
+            .map_err(|e| Error::Invalid(format!("{}: {e}", latest.display())))?;
+        student = student.load_record(record);
+        resumed = Some((state, optimizer_bytes));
+    }
+
+    let mut run = Run {
+        config,
+        device,
+        teacher,
+        tokenizer,
+        student_config,
+        emit,
+    };
+    let mut stages = Vec::new();
+    if config.method == Method::Bitdistill && stage_steps(Stage::Pretrain, config) > 0 {
+        stages.push(Stage::Pretrain);
+    }
+    if stage_steps(Stage::Distill, config) > 0 {
+        stages.push(Stage::Distill);
+    }
+    for stage in stages {
+        let start = match &resumed {
+            Some((state, _)) if state.stage > stage => continue,
+            Some((state, optimizer)) if state.stage == stage => Some((state.clone(), optimizer.clone())),
+            _ => None,
+        };
+        let (model, stopped) = run.stage(stage, student, start, control, &checkpoints)?;
+        student = model;
+        if stopped {
+            return Ok(RunOutcome::Stopped);
+        }
+    }
+
+    let student_dir = config.out.join("student");
+    save_checkpoint(&student, &run.student_config, &student_dir, SaveDtype::F32, false, None)?;
+    let tokenizer_path = config.teacher.join(TOKENIZER_FILE);
+    std::fs::copy(&tokenizer_path, student_dir.join(TOKENIZER_FILE)).map_err(|e| Error::io(&tokenizer_path, e))?;
+    (run.emit)(TrainEvent::Finished {
+        student: student_dir.display().to_string(),
+    });
+    Ok(RunOutcome::Finished(student_dir))
+}
+
+/// The loss terms of one micro-batch.
+struct Losses {
+    total: Tensor<1>,
+    ce: Tensor<1>,
+    logits_kd: Option<Tensor<1>>,
+    attention_kd: Option<Tensor<1>>,
+}
+
+impl Run<'_> {
+    fn stage(
+        &mut self,
+        stage: Stage,
+        mut student: HunYuan,
+        resume: Option<(TrainState, Vec<u8>)>,
+        control: &RunControl,
+        checkpoints: &std::path::Path,
+    ) -> Result<(HunYuan, bool)> {
+        let config = self.config;
+        let eos = self
+            .student_config
+            .eos_token_ids
+            .first()
+            .copied()
+            .unwrap_or(self.tokenizer.chat.end_of_reply);
+        let examples = stage_examples(stage, config, &self.tokenizer, eos)?;
+        let total_steps = stage_steps(stage, config);
+        let stage_seed = config.seed ^ (stage as u64 + 1);
+        let mut sampler = EpochSampler::new(stage_seed, examples.len());
+        let mut optimizer: ModuleOptimizer = AdamWConfig::new().with_weight_decay(config.optim.weight_decay).init();
+        let mut state = TrainState {
+            stage,
+            step: 0,
+            position: 0,
+            seed: config.seed,
+        };
+        if let Some((saved, optimizer_bytes)) = resume {
+            optimizer = optimizer
+                .from_bytes(Bytes::from_bytes_vec(optimizer_bytes))
+                .map_err(|e| Error::Invalid(format!("optimizer state of {}: {e}", checkpoints.display())))?;
+            state = saved;
+        }
+        (self.emit)(TrainEvent::StageStarted {
+            stage,
+            total_steps,
+            start_step: state.step,
+        });
+
+        let layer = distill_layer(config, student.num_layers());
+        let probe = self.tokenizer.encode(&config.snapshot.probe)?;
+        let pieces = probe
+            .iter()
+            .map(|&id| self.tokenizer.decode(&[id]).unwrap_or_default())
+            .collect::<Vec<_>>();
+        let mut last_good: Option<PathBuf> = None;
+
+        while state.step < total_steps {
+            if control.stopped() {
+                self.checkpoint(&student, &optimizer, &state, checkpoints)?;
+                return Ok((student, true));
+            }
+            let started = Instant::now();
+            let blend = warmup_blend(state.step, config.student.quant_warmup_steps);
+            if config.student.quant_warmup_steps > 0 {
+                student = student.with_quant_blend(blend);
+            }
+            let mut accumulator = GradientsAccumulator::new();
+            let (mut ce_sum, mut ld_sum, mut ad_sum, mut loss_sum, mut tokens) = (0.0, 0.0, 0.0, 0.0, 0);
+            for _ in 0..config.optim.grad_accum {
+                let batch: Vec<&Example> = (0..config.optim.batch_size)
+                    .map(|i| &examples[sampler.index(state.position + i)])
+                    .collect();
+                state.position += batch.len();
+                let batch = TokenBatch::from_examples(&batch, self.student_config.pad_token_id);
+                tokens += batch.batch * batch.len;
+                let losses = self.losses(stage, &student, &batch, layer);
+                let total = losses.total.clone().into_scalar::<f32>() as f64;
+                if !total.is_finite() {
+                    let kept = last_good
+                        .as_ref()
+                        .map_or("none yet".into(), |p| p.display().to_string());
+                    let message = format!(
+                        "{stage:?} step {}: the loss is {total}; stopping (last good checkpoint: {kept})",
+                        state.step + 1
+                    );
+                    (self.emit)(TrainEvent::Failed {
+                        message: message.clone(),
+                    });
+                    return Err(Error::Invalid(message));
+                }
+                let scale = config.optim.grad_accum as f64;
+                loss_sum += total / scale;
+                ce_sum += losses.ce.into_scalar::<f32>() as f64 / scale;
+                ld_sum += losses.logits_kd.map_or(0.0, |t| t.into_scalar::<f32>() as f64 / scale);
+                ad_sum += losses
+                    .attention_kd
+                    .map_or(0.0, |t| t.into_scalar::<f32>() as f64 / scale);
+                let grads = (losses.total / scale).backward();
+                accumulator.accumulate(&student, GradientsParams::from_grads(grads, &student));
+            }
+            let mut grads = accumulator.grads();
+            let grad_norm = clip_global_norm(&student, &mut grads, config.optim.grad_clip);
+            let lr = cosine_with_warmup(state.step, total_steps, config.optim.warmup_steps, config.optim.lr);
+            student = optimizer.step(lr, student, grads);
+            state.step += 1;
+
+            let distilling = stage == Stage::Distill && config.method == Method::Bitdistill;
+            (self.emit)(TrainEvent::Step(StepMetrics {
+                stage,
+                step: state.step,
+                total_steps,
+                loss: loss_sum,
+                ce: ce_sum,
+                logits_kd: (distilling && config.stage3.lambda > 0.0).then_some(ld_sum),
+                attention_kd: (distilling && config.stage3.gamma > 0.0).then_some(ad_sum),
+                lr,
+                grad_norm,
+                tokens_per_s: tokens as f64 / started.elapsed().as_secs_f64(),
+                quant_blend: blend,
+            }));
+            let due = |every: usize| every > 0 && state.step.is_multiple_of(every);
+            if due(config.snapshot.every) {
+                let snapshot = take_snapshot(
+                    stage,
+                    state.step,
+                    &self.teacher,
+                    &student,
+                    &probe,
+                    pieces.clone(),
+                    layer,
+                    &self.device,
+                );
+                (self.emit)(TrainEvent::Snapshot(Box::new(snapshot)));
+            }
+            if due(config.checkpoint.every) || state.step == total_steps {
+                last_good = Some(self.checkpoint(&student, &optimizer, &state, checkpoints)?);
+            }
+        }
+        (self.emit)(TrainEvent::StageFinished { stage });
+        Ok((student, false))
+    }
+
+    fn losses(&self, stage: Stage, student: &HunYuan, batch: &TokenBatch, layer: usize) -> Losses {
+        let (inputs, targets, mask) = batch.tensors(&self.device);
+        let stage3 = &self.config.stage3;
+        let distill = stage == Stage::Distill && self.config.method == Method::Bitdistill;
+        let relations = distill && stage3.gamma > 0.0;
+        let probes = Probes {
+            hidden_states: false,
+            qkv_layer: relations.then_some(layer),
+            attention_layer: None,
+        };
+        let out = student.forward(inputs.clone(), None, &probes);
+        let ce = masked_cross_entropy(out.logits.clone(), targets, mask.clone());
+        if !distill {
+            return Losses {
+                total: ce.clone(),
+                ce,
+                logits_kd: None,
+                attention_kd: None,
+            };
+        }
+        let teacher = self.teacher.forward(inputs, None, &probes);
+        let logits_kd = logits_distillation(out.logits, teacher.logits.detach(), mask.clone(), stage3.tau);
+        let mut total = ce.clone() + logits_kd.clone() * stage3.lambda;
+        let attention_kd = match (out.qkv, teacher.qkv) {
+            (Some(s), Some(t)) => {
+                let options = RelationOptions {
+                    heads: stage3.relation_heads,
+                    kind: stage3.relation,
+                    causal: stage3.causal,
+                };
+                let kd = attention_distillation(
+                    [s.q, s.k, s.v],
+                    [t.q.detach(), t.k.detach(), t.v.detach()],
+                    mask,
+                    &options,
+                );
+                total = total + kd.clone() * stage3.gamma;
+                Some(kd)
+            }
+            _ => None,
+        };
+        Losses {
+            total,
+            ce,
+            logits_kd: Some(logits_kd),
+            attention_kd,
+        }
+    }
+
+    fn checkpoint(
+        &mut self,
+        student: &HunYuan,
+        optimizer: &ModuleOptimizer,
+        state: &TrainState,
+        root: &std::path::Path,
+    ) -> Result<PathBuf> {
+        let invalid = |e: burn::store::RecordError| Error::Invalid(format!("serializing a checkpoint: {e}"));
+        let model = student.clone().into_record().into_bytes().map_err(invalid)?;
+        let optim = optimizer.into_bytes().map_err(invalid)?;
+        let path = write_checkpoint(root, state, &model, &optim, self.config.checkpoint.keep)?;
+        (self.emit)(TrainEvent::Checkpoint {
+            stage: state.stage,
+            step: state.step,
+            path: path.display().to_string(),
+        });
+        Ok(path)
+    }
+}

@@ -1,0 +1,209 @@
+//! The trainer on the fixture: losses fall, a killed run resumes to the same weights, bad run files are named.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bitdistill::train::{RunConfig, RunControl, RunOutcome, StepMetrics, TrainEvent, run};
+use common::temp_dir;
+use common::training::{training_setup, write_run_file};
+
+fn steps_of(config: &RunConfig) -> Vec<StepMetrics> {
+    let mut steps = Vec::new();
+    let outcome = run(config, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Step(m) = event {
+            steps.push(m);
+        }
+    })
+    .unwrap();
+    assert!(matches!(outcome, RunOutcome::Finished(_)));
+    steps
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+#[test]
+fn fifty_steps_of_stage_2_and_of_stage_3_lower_their_losses() {
+    let dir = temp_dir("train-trend");
+    training_setup(&dir);
+    let extra = "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 50\n\n[optim]\nlr = 3e-3\nwarmup_steps = 5\nbatch_size = 4\n\n[checkpoint]\nevery = 0\n\n[snapshot]\nevery = 0\n";
+    let path = write_run_file(
+        &dir,
+        "trend",
+        &extra.replace("[stage3]", "[stage3]\nlambda = 1.0\ngamma = 100.0"),
+    );
+    let mut config = RunConfig::from_file(&path).unwrap();
+    // 50 Stage-2 steps of 4 blocks of 16 tokens.
+    config.stage2.tokens = 50 * 4 * 16;
+    let steps = steps_of(&config);
+    let (stage2, stage3): (Vec<_>, Vec<_>) = steps
+        .iter()
+        .partition(|m| m.stage == bitdistill::train::Stage::Pretrain);
+    assert_eq!((stage2.len(), stage3.len()), (50, 50));
+    for (name, stage) in [("stage 2", &stage2), ("stage 3", &stage3)] {
+        let losses: Vec<f64> = stage.iter().map(|m| m.loss).collect();
+        let (first, last) = (mean(&losses[..10]), mean(&losses[40..]));
+        assert!(
+            last < 0.8 * first,
+            "{name}: mean loss of the first 10 steps {first}, of the last 10 {last}"
+        );
+        assert!(losses.iter().all(|l| l.is_finite()));
+    }
+    // Stage 3 reports every term, and the distillation terms fall too.
+    assert!(stage3.iter().all(|m| m.logits_kd.is_some() && m.attention_kd.is_some()));
+    let kd: Vec<f64> = stage3.iter().map(|m| m.logits_kd.unwrap()).collect();
+    assert!(mean(&kd[40..]) < mean(&kd[..10]));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_to_the_same_weights() {
+    let dir = temp_dir("train-resume");
+    training_setup(&dir);
+    let extra = "[stage2]\ncorpus = [\"corpus.txt\"]\ntokens = 2560\nblock_len = 16\n\n[stage3]\npairs = \"pairs.jsonl\"\nsteps = 40\n\n[optim]\nlr = 1e-3\nbatch_size = 4\ngrad_accum = 2\n\n[checkpoint]\nevery = 3\nkeep = 2\n\n[snapshot]\nevery = 10\n";
+    let run_file = |name: &str| {
+        let path = write_run_file(&dir, name, "");
+        // Replace the default [stage2] table of write_run_file with this test's.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let head: String = text.split("[stage2]").next().unwrap().to_string();
+        std::fs::write(&path, head + extra).unwrap();
+        path
+    };
+    let distill = |config: &std::path::Path, resume: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bitdistill"));
+        command.args(["distill", "--config", config.to_str().unwrap()]);
+        if resume {
+            command.arg("--resume");
+        }
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+
+    let whole = run_file("whole");
+    assert!(distill(&whole, false).status().unwrap().success());
+
+    let killed = run_file("killed");
+    let mut child = distill(&killed, false).spawn().unwrap();
+    let checkpoints = dir.join("killed/checkpoints");
+    let started = Instant::now();
+    while bitdistill::train::complete_checkpoints(&checkpoints).unwrap().len() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        !dir.join("killed/student").exists(),
+        "the run finished before it could be killed"
+    );
+    assert!(distill(&killed, true).status().unwrap().success());
+
+    let weights = |name: &str| std::fs::read(dir.join(name).join("student/model.safetensors")).unwrap();
+    assert!(
+        weights("whole") == weights("killed"),
+        "resumed weights differ from the uninterrupted run's"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn config_error(dir: &std::path::Path, name: &str, extra: &str) -> String {
+    let path = write_run_file(dir, name, extra);
+    RunConfig::from_file(&path)
+        .err()
+        .expect("the run file should be refused")
+        .to_string()
+}
+
+#[test]
+fn malformed_run_files_are_refused_with_the_key_and_file() {
+    let dir = temp_dir("run-errors");
+    training_setup(&dir);
+    let unknown = config_error(&dir, "unknown", "[stage3]\npairs = \"pairs.jsonl\"\nlamda = 1.0\n");
+    assert!(
+        unknown.contains("unknown.toml") && unknown.contains("unknown field `lamda`"),
+        "{unknown}"
+    );
+    let wrong_type = config_error(
+        &dir,
+        "wrong-type",
+        "[stage3]\npairs = \"pairs.jsonl\"\nsteps = \"many\"\n",
+    );
+    assert!(
+        wrong_type.contains("wrong-type.toml") && wrong_type.contains("steps"),
+        "{wrong_type}"
+    );
+    let syntax = config_error(&dir, "syntax", "[stage3\n");
+    assert!(syntax.contains("syntax.toml"), "{syntax}");
+    let no_pairs = config_error(&dir, "no-pairs", "[stage3]\npairs = \"missing.jsonl\"\n");
+    assert!(
+        no_pairs.contains("`stage3.pairs`") && no_pairs.contains("missing.jsonl does not exist"),
+        "{no_pairs}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_missing_or_empty_corpus_is_named() {
+    let dir = temp_dir("corpus-errors");
+    training_setup(&dir);
+    let path = write_run_file(&dir, "missing-corpus", "[stage3]\nsteps = 0\n");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("corpus.txt", "nope.txt")
+        .replace("tokens = 0", "tokens = 64");
+    std::fs::write(&path, text).unwrap();
+    let message = RunConfig::from_file(&path).err().unwrap().to_string();
+    assert!(
+        message.contains("`stage2.corpus`") && message.contains("nope.txt does not exist"),
+        "{message}"
+    );
+
+    std::fs::write(dir.join("empty.txt"), "\n\n").unwrap();
+    let path = write_run_file(&dir, "empty-corpus", "[stage3]\nsteps = 0\n");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("corpus.txt", "empty.txt")
+        .replace("tokens = 0", "tokens = 64");
+    std::fs::write(&path, text).unwrap();
+    let config = RunConfig::from_file(&path).unwrap();
+    let message = run(&config, false, &RunControl::default(), &mut |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(message.ends_with("empty.txt: the corpus is empty"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_student_whose_shape_differs_from_the_teacher_is_refused() {
+    let dir = temp_dir("shape-mismatch");
+    training_setup(&dir);
+    let student = dir.join("student");
+    std::fs::create_dir_all(&student).unwrap();
+    let config = std::fs::read_to_string(dir.join("teacher/config.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&config).unwrap();
+    json["num_hidden_layers"] = 3.into();
+    json["bitdistill"] = serde_json::json!({"subln": "paper"});
+    std::fs::write(student.join("config.json"), json.to_string()).unwrap();
+    std::fs::copy(dir.join("teacher/model.safetensors"), student.join("model.safetensors")).unwrap();
+    let path = write_run_file(
+        &dir,
+        "mismatch",
+        "[student]\ninit = \"student\"\n\n[stage3]\npairs = \"pairs.jsonl\"\nsteps = 1\n",
+    );
+    let config = RunConfig::from_file(&path).unwrap();
+    let message = run(&config, false, &RunControl::default(), &mut |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("student/config.json: student shape") && message.contains("does not match the teacher's"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
