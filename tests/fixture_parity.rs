@@ -1,6 +1,6 @@
-//! Parity with the reference implementation (transformers, float64) on ../shared/fixtures/hymt-tiny-a,
-//! on NdArray (relative L2 < 1e-4, the fixture's stated f32 bound) and on wgpu (lavapipe in CI; 1e-3, since
-//! its reductions and matmuls add in another order and the GPU's exp/sqrt are not correctly rounded).
+//! Parity with the reference implementation (transformers, float64) on ../shared/fixtures/hymt-tiny-a, on
+//! NdArray and on wgpu (lavapipe in CI), both to relative L2 < 1e-4, the fixture's stated f32 bound (measured
+//! here: about 5e-7 on both). Each check prints its error (`--nocapture`).
 
 mod common;
 
@@ -29,6 +29,7 @@ fn input_ids(device: &Device) -> Tensor<2, Int> {
 fn check_logits_f32(device: &Device, tolerance: f64) {
     let logits = values(load(device, "model.safetensors").logits(input_ids(device)));
     let error = relative_l2(&logits, &reference_values("logits"));
+    eprintln!("logits (f32 weights) relative L2 error {error:e}");
     assert!(error < tolerance, "relative L2 error {error:e}");
 }
 
@@ -38,6 +39,7 @@ fn check_logits_bf16(device: &Device, tolerance: f64) {
     let expected = naive_logits("model-bf16.safetensors");
     let logits = values(load(device, "model-bf16.safetensors").logits(input_ids(device)));
     let error = relative_l2(&logits, &expected);
+    eprintln!("logits (bf16 weights) relative L2 error {error:e}");
     assert!(error < tolerance, "relative L2 error {error:e}");
     // bf16 rounding really changed the model: the f32 reference must not match as closely.
     assert!(relative_l2(&logits, &reference_values("logits")) > 10.0 * error);
@@ -55,11 +57,13 @@ fn check_hidden_states_and_qkv(device: &Device, tolerance: f64) {
     assert_eq!(out.hidden_states.len(), model.num_layers() + 1);
     for (i, state) in out.hidden_states.into_iter().enumerate() {
         let error = relative_l2(&values(state), &reference_values(&format!("hidden_states.{i}")));
+        eprintln!("hidden_states.{i} relative L2 error {error:e}");
         assert!(error < tolerance, "hidden_states.{i}: relative L2 error {error:e}");
     }
     let qkv = out.qkv.expect("q/k/v of the last layer were asked for");
     for (name, state) in [("q_proj", qkv.q), ("k_proj", qkv.k), ("v_proj", qkv.v)] {
         let error = relative_l2(&values(state), &reference_values(&format!("last_layer.{name}")));
+        eprintln!("last_layer.{name} relative L2 error {error:e}");
         assert!(error < tolerance, "last_layer.{name}: relative L2 error {error:e}");
     }
     // Attention probabilities: [B, H, T, T], rows sum to one, nothing above the diagonal.
@@ -126,7 +130,7 @@ macro_rules! parity_tests {
 }
 
 parity_tests!(ndarray, BackendKind::Ndarray.device(), 1e-4);
-parity_tests!(wgpu, BackendKind::Wgpu.device(), 1e-3);
+parity_tests!(wgpu, BackendKind::Wgpu.device(), 1e-4);
 
 /// The independent f64 forward's logits for the reference `input_ids`, from the fixture's `weights` file.
 fn naive_logits(weights: &str) -> Vec<f32> {

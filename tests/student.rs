@@ -70,6 +70,7 @@ fn student_logits_equal_the_dequantized_network_computed_independently() {
         let ids: Vec<usize> = IDS.iter().map(|&i| i as usize).collect();
         let expected: Vec<f32> = naive.logits(&ids).into_iter().flatten().map(|v| v as f32).collect();
         let error = relative_l2(&got, &expected);
+        eprintln!("{placement} student: relative L2 error {error:e}");
         assert!(error < 1e-3, "{placement}: relative L2 error {error:e}");
 
         // The quantization changed the network: the teacher's logits are far away.
@@ -132,4 +133,20 @@ fn logits_and_generate_run_on_a_student_directory() {
     let json: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
     assert_eq!(json["output_ids"].as_array().unwrap().len(), 5);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn quantization_warmup_at_zero_is_the_teacher_and_at_one_the_student() {
+    let device = BackendKind::Ndarray.device();
+    let (_, student) =
+        student_from_teacher(&fixture_dir(), SublnPlacement::None, serde_json::Value::Null, &device).unwrap();
+    let teacher = Checkpoint::open(&fixture_dir()).unwrap().load_model(&device).unwrap();
+    let ids = || Tensor::<2, Int>::from_data(TensorData::new(IDS.to_vec(), [1, IDS.len()]), &device);
+    let quantized = values(student.logits(ids()));
+    let student = student.with_quant_blend(0.0);
+    assert_eq!(values(student.logits(ids())), values(teacher.logits(ids())));
+    let student = student.with_quant_blend(1.0);
+    assert_eq!(values(student.logits(ids())), quantized);
+    assert_eq!(bitdistill::quant::warmup_blend(5, 20), 0.25);
+    assert_eq!(bitdistill::quant::warmup_blend(40, 20), 1.0);
 }

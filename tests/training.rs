@@ -207,3 +207,58 @@ fn a_student_whose_shape_differs_from_the_teacher_is_refused() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn snapshots_report_the_quantizer_and_the_attention_of_the_probe() {
+    let dir = temp_dir("train-snapshot");
+    training_setup(&dir);
+    let path = write_run_file(
+        &dir,
+        "snap",
+        "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 1\n\n[snapshot]\nevery = 1\nprobe = \"Open the file.\"\n",
+    );
+    let config = RunConfig::from_file(&path).unwrap();
+    let mut snapshots = Vec::new();
+    run(&config, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Snapshot(s) = event {
+            snapshots.push(*s);
+        }
+    })
+    .unwrap();
+    assert_eq!(snapshots.len(), 1);
+    let snapshot = &snapshots[0];
+    let student = bitdistill::checkpoint::Checkpoint::open(&dir.join("snap/student"))
+        .unwrap()
+        .load_model(&bitdistill::backend::BackendKind::Ndarray.device())
+        .unwrap();
+    // 2 layers, each with q, o: 64·64; k, v: 32·64; gate, up, down: 64·160 weights.
+    assert_eq!(snapshot.layers.len(), 2);
+    for stats in &snapshot.layers {
+        assert_eq!(
+            stats.histogram.iter().sum::<u64>(),
+            (2 * 64 * 64 + 2 * 32 * 64 + 3 * 64 * 160) as u64
+        );
+        let (share, _) = bitdistill::train::layer_weight_stats(&student, stats.layer);
+        assert_eq!(
+            share, stats.ternary_share,
+            "the student written at the end is the snapshot's"
+        );
+        assert!((share.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(stats.activation_error > 0.0 && stats.activation_error < 0.05);
+    }
+    let t = snapshot.tokens.len();
+    assert_eq!(snapshot.tokens.concat(), "Open the file.");
+    for maps in [&snapshot.teacher_attention, &snapshot.student_attention] {
+        assert_eq!(maps.len(), snapshot.heads * t * t);
+        assert!(maps.chunks(t).all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-5));
+    }
+    for relations in [&snapshot.teacher_relations, &snapshot.student_relations] {
+        assert_eq!(relations.len(), 3 * t * t);
+        // Causal relations: each row sums to one and puts nothing on later positions.
+        for (index, row) in relations.chunks(t).enumerate() {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+            assert!(row[index % t + 1..].iter().all(|&p| p == 0.0));
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

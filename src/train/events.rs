@@ -59,6 +59,10 @@ pub struct Snapshot {
     pub teacher_attention: Vec<f32>,
     pub student_attention: Vec<f32>,
     pub heads: usize,
+    /// Relation matrices softmax(A Aᵀ/√d) of the distilled layer's Q, K and V (first relation head),
+    /// `[3][T][T]` flattened row-major: what L_AD compares.
+    pub teacher_relations: Vec<f32>,
+    pub student_relations: Vec<f32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

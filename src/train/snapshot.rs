@@ -3,8 +3,9 @@
 use burn::tensor::{Device, Tensor};
 
 use super::events::{LayerQuantStats, Snapshot, Stage};
+use crate::distill::{RelationOptions, log_relations};
 use crate::generate::ids_tensor;
-use crate::model::{HunYuan, Probes, Projection};
+use crate::model::{HunYuan, Probes, Projection, QkvStates};
 use crate::quant::{absmean_scale, int8_fake_quant};
 
 /// Bins of the W/Δ histogram over [−3, 3].
@@ -52,11 +53,12 @@ pub fn take_snapshot(
     probe: &[u32],
     pieces: Vec<String>,
     attention_layer: usize,
+    relation: &RelationOptions,
     device: &Device,
 ) -> Snapshot {
     let probes = Probes {
         hidden_states: true,
-        qkv_layer: None,
+        qkv_layer: Some(attention_layer),
         attention_layer: Some(attention_layer),
     };
     let student_out = student.forward(ids_tensor(probe, device), None, &probes);
@@ -87,6 +89,19 @@ pub fn take_snapshot(
             .unwrap_or_default()
     };
     let heads = student.layers[attention_layer].self_attn.num_heads;
+    let relations = |qkv: Option<QkvStates>| {
+        let mask = Tensor::<2>::ones([1, probe.len()], device);
+        qkv.map(|s| {
+            [s.q, s.k, s.v]
+                .into_iter()
+                .flat_map(|a| {
+                    let log_r = log_relations(a, relation, &mask).narrow(1, 0, 1); // [1, 1, T, T]
+                    log_r.exp().into_data().try_into_vec_as::<f32>().expect("f32 relations")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+    };
     Snapshot {
         stage,
         step,
@@ -96,6 +111,8 @@ pub fn take_snapshot(
         teacher_attention: attention(teacher_out.attention),
         student_attention: attention(student_out.attention),
         heads,
+        teacher_relations: relations(teacher_out.qkv),
+        student_relations: relations(student_out.qkv),
     }
 }
 

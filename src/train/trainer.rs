@@ -15,7 +15,7 @@ use super::checkpoint::{TrainState, complete_checkpoints, read_checkpoint, write
 use super::config::{Method, RunConfig};
 use super::data::{stage_examples, stage_steps};
 use super::events::{Stage, StepMetrics, TrainEvent};
-use super::grads::clip_global_norm;
+use super::grads::{clip_global_norm, read_scalar};
 use super::schedule::cosine_with_warmup;
 use super::snapshot::take_snapshot;
 use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
@@ -60,6 +60,15 @@ pub fn distill_layer(config: &RunConfig, layers: usize) -> usize {
         .stage3
         .layer
         .unwrap_or(if layers >= 8 { layers - 4 } else { layers - 1 })
+}
+
+fn relation_options(config: &RunConfig) -> RelationOptions {
+    let stage3 = &config.stage3;
+    RelationOptions {
+        heads: stage3.relation_heads,
+        kind: stage3.relation,
+        causal: stage3.causal,
+    }
 }
 
 struct Run<'a> {
@@ -227,7 +236,7 @@ impl Run<'_> {
                 let batch = TokenBatch::from_examples(&batch, self.student_config.pad_token_id);
                 tokens += batch.batch * batch.len;
                 let losses = self.losses(stage, &student, &batch, layer);
-                let total = losses.total.clone().into_scalar::<f32>() as f64;
+                let total = read_scalar(losses.total.clone())?;
                 if !total.is_finite() {
                     let kept = last_good
                         .as_ref()
@@ -243,16 +252,14 @@ impl Run<'_> {
                 }
                 let scale = config.optim.grad_accum as f64;
                 loss_sum += total / scale;
-                ce_sum += losses.ce.into_scalar::<f32>() as f64 / scale;
-                ld_sum += losses.logits_kd.map_or(0.0, |t| t.into_scalar::<f32>() as f64 / scale);
-                ad_sum += losses
-                    .attention_kd
-                    .map_or(0.0, |t| t.into_scalar::<f32>() as f64 / scale);
+                ce_sum += read_scalar(losses.ce)? / scale;
+                ld_sum += losses.logits_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
+                ad_sum += losses.attention_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
                 let grads = (losses.total / scale).backward();
                 accumulator.accumulate(&student, GradientsParams::from_grads(grads, &student));
             }
             let mut grads = accumulator.grads();
-            let grad_norm = clip_global_norm(&student, &mut grads, config.optim.grad_clip);
+            let grad_norm = clip_global_norm(&student, &mut grads, config.optim.grad_clip)?;
             let lr = cosine_with_warmup(state.step, total_steps, config.optim.warmup_steps, config.optim.lr);
             student = optimizer.step(lr, student, grads);
             state.step += 1;
@@ -281,6 +288,7 @@ impl Run<'_> {
                     &probe,
                     pieces.clone(),
                     layer,
+                    &relation_options(config),
                     &self.device,
                 );
                 (self.emit)(TrainEvent::Snapshot(Box::new(snapshot)));

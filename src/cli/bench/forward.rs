@@ -1,4 +1,4 @@
-//! `bitdistill bench`: throughput measured in one run, printed with ratios (never asserted in tests).
+//! `bitdistill bench forward`: prefill tokens/s on each backend, with the ratio to NdArray.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -6,13 +6,9 @@ use std::time::Instant;
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::Checkpoint;
 use bitdistill::model::{HunYuan, HunYuanConfig, RandomWeights};
-use burn::tensor::{Device, Int, Tensor, TensorData};
 
-#[derive(clap::Subcommand)]
-pub enum Bench {
-    /// Forward (prefill) tokens/s of the tiny fixture and of a random model 1/8 the width of HY-MT1.5-1.8B.
-    Forward(ForwardArgs),
-}
+use super::eighth_width_config;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 #[derive(clap::Args)]
 pub struct ForwardArgs {
@@ -33,20 +29,7 @@ pub struct ForwardArgs {
     json: bool,
 }
 
-/// HY-MT1.5-1.8B at 1/8 of its width: hidden 256, MLP 768, 16/4 heads of 16, all 32 layers, full vocabulary.
-pub fn eighth_width_config() -> HunYuanConfig {
-    HunYuanConfig::new(120818, 256, 768, 32, 16, 4, 16).with_rope_alpha(1000.0)
-}
-
-impl Bench {
-    pub fn run(self) -> anyhow::Result<()> {
-        match self {
-            Bench::Forward(args) => forward(args),
-        }
-    }
-}
-
-fn forward(args: ForwardArgs) -> anyhow::Result<()> {
+pub fn forward(args: ForwardArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for &backend in &args.backends {
         let device = backend.device();

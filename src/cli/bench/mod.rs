@@ -1,0 +1,32 @@
+//! `bitdistill bench`: throughput measured in one run, printed with ratios (never asserted in tests).
+
+mod forward;
+mod train;
+
+use bitdistill::model::HunYuanConfig;
+
+#[derive(clap::Subcommand)]
+pub enum Bench {
+    /// Forward (prefill) tokens/s of a checkpoint and of a random model 1/8 the width of HY-MT1.5-1.8B.
+    Forward(forward::ForwardArgs),
+    /// Stage 2 and Stage 3 training tokens/s and peak memory, each case in its own process.
+    Train(train::TrainArgs),
+    /// One case of `bench train` (run by it in a child process, so that peak memory is the case's own).
+    #[command(hide = true)]
+    TrainCase(train::CaseArgs),
+}
+
+/// HY-MT1.5-1.8B at 1/8 of its width: hidden 256, MLP 768, 16/4 heads of 16, all 32 layers, full vocabulary.
+pub fn eighth_width_config() -> HunYuanConfig {
+    HunYuanConfig::new(120818, 256, 768, 32, 16, 4, 16).with_rope_alpha(1000.0)
+}
+
+impl Bench {
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            Bench::Forward(args) => forward::forward(args),
+            Bench::Train(args) => train::train(args),
+            Bench::TrainCase(args) => train::case(args),
+        }
+    }
+}

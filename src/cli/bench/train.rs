@@ -1,0 +1,199 @@
+//! `bitdistill bench train`: the real trainer on synthetic data, Stage 2 and Stage 3 tokens/s, and the peak
+//! resident memory of each case (one child process per case).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+use bitdistill::backend::BackendKind;
+use bitdistill::checkpoint::{SaveDtype, save_checkpoint};
+use bitdistill::model::{HunYuan, HunYuanConfig, RandomWeights};
+use bitdistill::tokenizer::train_byte_level_bpe;
+use bitdistill::train::{
+    CheckpointSection, Method, OptimSection, RunConfig, RunControl, SnapshotSection, Stage, Stage2Section,
+    Stage3Section, StudentSection, TrainEvent, run,
+};
+
+use super::eighth_width_config;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// A full-precision checkpoint to include (e.g. ../shared/fixtures/hymt-tiny-a); its own tokenizer is not
+    /// needed, the bench trains a small one.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Wgpu])]
+    backends: Vec<BackendKind>,
+    #[command(flatten)]
+    shape: Shape,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The size of the measured work.
+#[derive(clap::Args, Clone)]
+pub struct Shape {
+    /// Optimizer steps per stage; the first of each stage is a warm-up and not counted.
+    #[arg(long, default_value_t = 4)]
+    steps: usize,
+    #[arg(long, default_value_t = 4)]
+    batch: usize,
+    /// Tokens per Stage-2 block.
+    #[arg(long, default_value_t = 64)]
+    block: usize,
+}
+
+#[derive(clap::Args)]
+pub struct CaseArgs {
+    /// A checkpoint directory, or `eighth` for the random 1/8-width model.
+    #[arg(long)]
+    model: String,
+    #[arg(long, value_enum)]
+    backend: BackendKind,
+    #[command(flatten)]
+    shape: Shape,
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<()> {
+    let mut models: Vec<String> = args.model.iter().map(|p| p.display().to_string()).collect();
+    models.push("eighth".into());
+    for model in &models {
+        for backend in &args.backends {
+            let backend_name = format!("{backend:?}").to_lowercase();
+            let shape = &args.shape;
+            let output = Command::new(std::env::current_exe()?)
+                .args(["bench", "train-case", "--model", model, "--backend", &backend_name])
+                .args(["--steps", &shape.steps.to_string(), "--batch", &shape.batch.to_string()])
+                .args(["--block", &shape.block.to_string()])
+                .output()?;
+            anyhow::ensure!(
+                output.status.success(),
+                "{model} on {backend_name}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let line = String::from_utf8(output.stdout)?;
+            if args.json {
+                print!("{line}");
+            } else {
+                let row: serde_json::Value = serde_json::from_str(&line)?;
+                println!(
+                    "{:<40} {:<8} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB",
+                    row["model"].as_str().unwrap_or(""),
+                    backend_name,
+                    row["stage2_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+                    row["stage3_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+                    row["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn case(args: CaseArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("bitdistill-bench-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let teacher = dir.join("teacher");
+    let (name, vocab) = if args.model == "eighth" {
+        let config = eighth_width_config();
+        let model = HunYuan::from_source(&config, &mut RandomWeights::new(0, 0.02), &args.backend.device())?;
+        save_checkpoint(&model, &config, &teacher, SaveDtype::F32, false, None)?;
+        ("hy-mt-1.8b-width/8 (random)".to_string(), config.vocab_size)
+    } else {
+        let source = Path::new(&args.model);
+        std::fs::create_dir_all(&teacher)?;
+        for file in ["config.json", "model.safetensors"] {
+            std::fs::copy(source.join(file), teacher.join(file)).with_context(|| format!("copying {file}"))?;
+        }
+        let config = HunYuanConfig::from_file(&teacher.join("config.json"))?;
+        (args.model.clone(), config.vocab_size)
+    };
+    write_synthetic_data(&dir, &teacher, vocab.min(512))?;
+
+    let shape = &args.shape;
+    let config = RunConfig {
+        teacher,
+        out: dir.join("run"),
+        method: Method::Bitdistill,
+        backend: args.backend,
+        seed: 0,
+        student: StudentSection::default(),
+        stage2: Stage2Section {
+            corpus: vec![dir.join("corpus.txt")],
+            tokens: shape.steps * shape.batch * shape.block,
+            block_len: shape.block,
+        },
+        stage3: Stage3Section {
+            pairs: Some(dir.join("pairs.jsonl")),
+            steps: shape.steps,
+            ..Stage3Section::default()
+        },
+        optim: OptimSection {
+            batch_size: shape.batch,
+            ..OptimSection::default()
+        },
+        checkpoint: CheckpointSection { every: 0, keep: 1 },
+        snapshot: SnapshotSection {
+            every: 0,
+            ..SnapshotSection::default()
+        },
+    };
+    let (mut stage2, mut stage3) = (Vec::new(), Vec::new());
+    run(&config, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Step(m) = event
+            && m.step > 1
+        {
+            match m.stage {
+                Stage::Pretrain => stage2.push(m.tokens_per_s),
+                Stage::Distill => stage3.push(m.tokens_per_s),
+            }
+        }
+    })?;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let row = serde_json::json!({
+        "bench": "train", "model": name, "backend": args.backend, "batch": shape.batch, "block": shape.block,
+        "stage2_tokens_per_s": mean(&stage2), "stage3_tokens_per_s": mean(&stage3), "peak_rss_mib": peak_rss_mib(),
+    });
+    println!("{row}");
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// A corpus, translation pairs and a byte-level BPE tokenizer of at most `vocab` tokens.
+fn write_synthetic_data(dir: &Path, teacher: &Path, vocab: usize) -> anyhow::Result<()> {
+    let subjects = [
+        "the file",
+        "a window",
+        "this page",
+        "the network",
+        "your document",
+        "the printer",
+    ];
+    let verbs = ["opens", "closes", "saves", "prints", "reloads", "deletes"];
+    let mut corpus = Vec::new();
+    let mut pairs = Vec::new();
+    for (i, subject) in subjects.iter().enumerate() {
+        for (j, verb) in verbs.iter().enumerate() {
+            let english = format!("Item {i}{j}: {subject} {verb} quickly and then waits for the user.");
+            corpus.push(english.clone());
+            let source = format!("{subject} {verb}");
+            pairs.push(serde_json::json!({"source": source, "target": format!("{source} (pt {i}{j})")}).to_string());
+        }
+    }
+    let corpus_path = dir.join("corpus.txt");
+    std::fs::write(&corpus_path, (corpus.join("\n") + "\n").repeat(4))?;
+    std::fs::write(dir.join("pairs.jsonl"), pairs.join("\n"))?;
+    let tokenizer = train_byte_level_bpe(&[corpus_path.as_path()], vocab)?;
+    tokenizer
+        .save(teacher.join("tokenizer.json"), false)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// `VmHWM` of this process (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
