@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod distill;
 pub mod error;
+pub mod eval;
 pub mod generate;
 pub mod model;
 pub mod prompt;

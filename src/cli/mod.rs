@@ -6,6 +6,7 @@ mod generate;
 mod inspect;
 mod loaded;
 mod logits;
+mod score;
 mod student;
 mod translate;
 
@@ -34,6 +35,8 @@ enum Command {
     Student(student::Student),
     /// Run a distillation described by a TOML run file.
     Distill(distill::Args),
+    /// sacreBLEU-equal BLEU, chrF and chrF++ of a hypothesis file against references.
+    Score(score::Args),
     /// Benchmarks; each prints ratios measured in one run.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -48,6 +51,7 @@ impl Cli {
             Command::Translate(args) => translate::run(args),
             Command::Student(student) => student.run(),
             Command::Distill(args) => distill::run_distill(args),
+            Command::Score(args) => score::run(args),
             Command::Bench(bench) => bench.run(),
         }
     }

@@ -49,7 +49,10 @@ pub fn global_norm<M: Module>(model: &M, grads: &GradientsParams) -> Result<f64>
 pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: f64) -> Result<f64> {
     let norm = global_norm(model, grads)?;
     if max_norm > 0.0 && norm > max_norm {
-        model.visit(&mut Scale { grads, factor: max_norm / (norm + 1e-6) });
+        model.visit(&mut Scale {
+            grads,
+            factor: max_norm / (norm + 1e-6),
+        });
     }
     Ok(norm)
 }
@@ -75,12 +78,18 @@ mod tests {
         let model = vec![Linear::new(weight(vec![1.0, 1.0])), Linear::new(weight(vec![1.0, 1.0]))];
         // d/dW of Σ c ⊙ W is c: gradients [3, 0] and [0, 4], global norm 5.
         let c = |values: Vec<f32>| Tensor::<2>::from_data(TensorData::new(values, [1, 2]), &device);
-        let loss = (model[0].weight.val() * c(vec![3.0, 0.0])).sum() + (model[1].weight.val() * c(vec![0.0, 4.0])).sum();
+        let loss =
+            (model[0].weight.val() * c(vec![3.0, 0.0])).sum() + (model[1].weight.val() * c(vec![0.0, 4.0])).sum();
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         assert!((global_norm(&model, &grads).unwrap() - 5.0).abs() < 1e-6);
         assert!((clip_global_norm(&model, &mut grads, 2.5).unwrap() - 5.0).abs() < 1e-6);
         assert!((global_norm(&model, &grads).unwrap() - 2.5).abs() < 1e-5);
-        let first = grads.get::<2>(model[0].weight.id).unwrap().into_data().try_into_vec_as::<f32>().unwrap();
+        let first = grads
+            .get::<2>(model[0].weight.id)
+            .unwrap()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap();
         assert!((first[0] - 1.5).abs() < 1e-5 && first[1] == 0.0);
     }
 }
