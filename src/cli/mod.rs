@@ -1,6 +1,7 @@
 //! Subcommands; each file holds one.
 
 mod bench;
+mod corpus;
 mod distill;
 mod generate;
 mod inspect;
@@ -8,6 +9,7 @@ mod loaded;
 mod logits;
 mod score;
 mod student;
+mod tokenizer;
 mod translate;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +37,12 @@ enum Command {
     Student(student::Student),
     /// Run a distillation described by a TOML run file.
     Distill(distill::Args),
+    /// Import, clean and split translation pairs; corpus statistics.
+    #[command(subcommand)]
+    Corpus(corpus::Corpus),
+    /// Train a byte-level BPE tokenizer with HY-MT's special tokens.
+    #[command(subcommand)]
+    Tokenizer(tokenizer::TokenizerCommand),
     /// sacreBLEU-equal BLEU, chrF and chrF++ of a hypothesis file against references.
     Score(score::Args),
     /// Benchmarks; each prints ratios measured in one run.
@@ -52,6 +60,8 @@ impl Cli {
             Command::Student(student) => student.run(),
             Command::Distill(args) => distill::run_distill(args),
             Command::Score(args) => score::run(args),
+            Command::Corpus(corpus) => corpus.run(),
+            Command::Tokenizer(command) => command.run(),
             Command::Bench(bench) => bench.run(),
         }
     }

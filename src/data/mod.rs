@@ -1,11 +1,17 @@
-//! Training data: Stage-2 corpora, Stage-3 translation pairs, batching and resumable shuffling.
+//! Data: gettext and parallel-text import, cleaning, splitting; Stage-2 corpora, Stage-3 pairs, batching and
+//! resumable shuffling.
 
 mod batch;
 mod corpus;
+mod filter;
+pub mod gettext;
 mod pairs;
 mod sampler;
+mod split;
 
 pub use batch::{Example, TokenBatch};
 pub use corpus::{pack_corpus, read_documents};
+pub use filter::{FilterConfig, FilterCounts, clean_pairs};
 pub use pairs::{Pair, pair_example, read_pairs};
 pub use sampler::EpochSampler;
+pub use split::{Split, split_of};

@@ -1,0 +1,162 @@
+//! `bitdistill corpus`: import translation pairs (gettext `.po`/`.mo`, TSV, JSONL), clean and split them; stats.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bitdistill::data::gettext::{read_mo, read_po};
+use bitdistill::data::{FilterConfig, Split, clean_pairs, read_pairs, split_of};
+use bitdistill::eval::placeholders;
+
+#[derive(clap::Subcommand)]
+pub enum Corpus {
+    /// Import pairs into OUT/{train,dev,test}.jsonl.
+    Import(ImportArgs),
+    /// Counts, lengths and placeholder share of a pairs file (.jsonl or .tsv).
+    Stats(StatsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// .po, .mo, .tsv (source<TAB>target) or .jsonl ({"source", "target"}) files.
+    files: Vec<PathBuf>,
+    /// Also read every catalog of this locale in the locale directory (e.g. pt_BR, zh_CN).
+    #[arg(long)]
+    locale: Option<String>,
+    #[arg(long, default_value = "/usr/share/locale")]
+    locale_dir: PathBuf,
+    /// Language codes written into the pairs (HY-MT's codes: en, pt, zh, ...).
+    #[arg(long, default_value = "en")]
+    source_lang: String,
+    #[arg(long)]
+    target_lang: String,
+    #[arg(long)]
+    out: PathBuf,
+    /// Shares of the dev and test splits.
+    #[arg(long, default_value_t = 0.02)]
+    dev: f64,
+    #[arg(long, default_value_t = 0.02)]
+    test: f64,
+    #[arg(long, default_value_t = 200)]
+    max_chars: usize,
+    /// Keep `#, fuzzy` messages (unconfirmed translations; dropped by default).
+    #[arg(long)]
+    keep_fuzzy: bool,
+}
+
+#[derive(clap::Args)]
+pub struct StatsArgs {
+    file: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+impl Corpus {
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            Corpus::Import(args) => import(args),
+            Corpus::Stats(args) => stats(args),
+        }
+    }
+}
+
+fn catalogs_of(locale_dir: &Path, locale: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let dir = locale_dir.join(locale).join("LC_MESSAGES");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "mo"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_file_pairs(path: &Path, args: &ImportArgs) -> anyhow::Result<Vec<(String, String)>> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let messages = match extension {
+        "po" => read_po(path)?,
+        "mo" => read_mo(path)?,
+        "tsv" | "jsonl" => {
+            let pairs = read_pairs(path, (&args.source_lang, &args.target_lang))?;
+            return Ok(pairs.into_iter().map(|p| (p.source, p.target)).collect());
+        }
+        other => anyhow::bail!(
+            "{}: unknown kind of file `.{other}` (expected .po, .mo, .tsv or .jsonl)",
+            path.display()
+        ),
+    };
+    Ok(messages
+        .iter()
+        .filter(|m| !m.source.is_empty() && (args.keep_fuzzy || !m.fuzzy))
+        .flat_map(|m| m.pairs())
+        .collect())
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let mut files = args.files.clone();
+    if let Some(locale) = &args.locale {
+        files.extend(catalogs_of(&args.locale_dir, locale)?);
+    }
+    anyhow::ensure!(!files.is_empty(), "no input: give files or --locale");
+    let mut pairs = Vec::new();
+    for file in &files {
+        pairs.extend(read_file_pairs(file, &args)?);
+    }
+    let read = pairs.len();
+    let (kept, counts) = clean_pairs(
+        pairs,
+        &FilterConfig {
+            max_chars: args.max_chars,
+            ..FilterConfig::default()
+        },
+    );
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let mut outputs = BTreeMap::new();
+    for (split, name) in [(Split::Train, "train"), (Split::Dev, "dev"), (Split::Test, "test")] {
+        let path = args.out.join(format!("{name}.jsonl"));
+        let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        outputs.insert(name, (split, std::io::BufWriter::new(file), 0usize));
+    }
+    for (source, target) in kept {
+        let split = split_of(&source, args.dev, args.test);
+        let (_, writer, count) = outputs
+            .values_mut()
+            .find(|(s, _, _)| *s == split)
+            .expect("every split has a file");
+        let line = serde_json::json!({"source": source, "target": target,
+            "source_lang": args.source_lang, "target_lang": args.target_lang});
+        writeln!(writer, "{line}")?;
+        *count += 1;
+    }
+    let sizes: BTreeMap<&str, usize> = outputs.iter().map(|(name, (_, _, count))| (*name, *count)).collect();
+    let report = serde_json::json!({"files": files.len(), "pairs_read": read, "filter": counts, "splits": sizes});
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn stats(args: StatsArgs) -> anyhow::Result<()> {
+    let pairs = read_pairs(&args.file, ("en", "pt"))?;
+    let n = pairs.len() as f64;
+    let mean = |f: &dyn Fn(&bitdistill::data::Pair) -> usize| pairs.iter().map(f).sum::<usize>() as f64 / n;
+    let with_placeholders = pairs.iter().filter(|p| !placeholders(&p.source).is_empty()).count();
+    let mut languages: BTreeMap<String, usize> = BTreeMap::new();
+    for pair in &pairs {
+        *languages
+            .entry(format!("{}-{}", pair.source_lang.code, pair.target_lang.code))
+            .or_default() += 1;
+    }
+    let report = serde_json::json!({
+        "pairs": pairs.len(),
+        "mean_source_chars": mean(&|p| p.source.chars().count()),
+        "mean_target_chars": mean(&|p| p.target.chars().count()),
+        "with_placeholders": with_placeholders,
+        "languages": languages,
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
