@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod backend;
 pub mod checkpoint;
 pub mod data;
+pub mod demo;
 pub mod distill;
 pub mod error;
 pub mod eval;

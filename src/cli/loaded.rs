@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::Checkpoint;
+use bitdistill::generate::{Translator, reply_stop_tokens};
 use bitdistill::model::{HunYuan, HunYuanConfig};
 use bitdistill::tokenizer::{TOKENIZER_FILE, Tokenizer};
 use burn::tensor::Device;
@@ -55,11 +56,18 @@ pub fn load_tokenizer(dir: &Path) -> anyhow::Result<Option<Tokenizer>> {
 }
 
 impl Loaded {
-    /// Tokens that end a reply: the config's eos ids and the chat template's end-of-reply.
     pub fn stop_tokens(&self) -> Vec<u32> {
-        let mut stops = self.config.eos_token_ids.clone();
-        stops.extend(self.tokenizer.as_ref().map(|t| t.chat.end_of_reply));
-        stops
+        reply_stop_tokens(&self.config, self.tokenizer.as_ref())
+    }
+
+    /// The model as a translator (needs the directory's tokenizer).
+    pub fn translator(&self) -> anyhow::Result<Translator<'_>> {
+        Ok(Translator {
+            model: &self.model,
+            config: &self.config,
+            tokenizer: self.tokenizer()?,
+            device: &self.device,
+        })
     }
 
     pub fn tokenizer(&self) -> anyhow::Result<&Tokenizer> {

@@ -2,11 +2,14 @@
 
 mod bench;
 mod corpus;
+mod demo;
 mod distill;
+mod eval;
 mod generate;
 mod inspect;
 mod loaded;
 mod logits;
+mod model;
 mod score;
 mod student;
 mod tokenizer;
@@ -24,6 +27,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The embedded demo: distil the bundled tiny translator and compare teacher and student.
+    Demo(demo::Args),
     /// Architecture, parameter counts, dtype and bytes of a checkpoint (config alone is enough).
     Inspect(inspect::Args),
     /// Logits of token ids read from a safetensors file.
@@ -32,6 +37,9 @@ enum Command {
     Generate(generate::Args),
     /// Translate text with HY-MT's prompt templates.
     Translate(translate::Args),
+    /// `model init`: a random HY-MT1.5-architecture checkpoint to train with `method = "full-precision"`.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
     /// Students: `student init` makes the Stage-1 student of a teacher.
     #[command(subcommand)]
     Student(student::Student),
@@ -43,6 +51,8 @@ enum Command {
     /// Train a byte-level BPE tokenizer with HY-MT's special tokens.
     #[command(subcommand)]
     Tokenizer(tokenizer::TokenizerCommand),
+    /// Translate a test set and report BLEU, chrF, chrF++, placeholder preservation, speed and size.
+    Eval(eval::Args),
     /// sacreBLEU-equal BLEU, chrF and chrF++ of a hypothesis file against references.
     Score(score::Args),
     /// Benchmarks; each prints ratios measured in one run.
@@ -53,12 +63,15 @@ enum Command {
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
+            Command::Demo(args) => demo::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Logits(args) => logits::run(args),
             Command::Generate(args) => generate::run(args),
             Command::Translate(args) => translate::run(args),
+            Command::Model(command) => command.run(),
             Command::Student(student) => student.run(),
             Command::Distill(args) => distill::run_distill(args),
+            Command::Eval(args) => eval::run(args),
             Command::Score(args) => score::run(args),
             Command::Corpus(corpus) => corpus.run(),
             Command::Tokenizer(command) => command.run(),

@@ -1,11 +1,9 @@
 //! `bitdistill translate`: HY-MT's translation prompts, streamed to stdout token by token.
 
 use std::io::Write;
-use std::ops::ControlFlow;
 
 use anyhow::Context;
-use bitdistill::generate::generate;
-use bitdistill::prompt::{LANGUAGES, Language, PromptKind, language, translation_prompt};
+use bitdistill::prompt::{LANGUAGES, Language, PromptKind, language};
 
 use super::generate::DecodingArgs;
 use super::loaded::ModelArgs;
@@ -60,28 +58,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, None, false) => PromptKind::Plain,
     };
     let loaded = args.model.load()?;
-    let tokenizer = loaded.tokenizer()?;
-    let prompt = translation_prompt(&args.text, source, target, &kind);
-    let prompt_ids = tokenizer.encode_chat(None, &prompt)?;
-    let config = args.decoding.config(loaded.stop_tokens());
-    let stops = config.stop_tokens.clone();
-    let mut shown = String::new();
-    let mut emitted = Vec::new();
+    let generation = args.decoding.config(Vec::new());
+    let mut printed = 0;
     let mut stdout = std::io::stdout();
-    generate(&loaded.model, &prompt_ids, &config, &loaded.device, |token| {
-        if !stops.contains(&token) {
-            emitted.push(token);
-        }
-        // Byte-level BPE can split a character over tokens: print only what decodes to more text.
-        if let Ok(text) = tokenizer.decode(&emitted)
-            && let Some(new) = text.strip_prefix(shown.as_str())
-        {
-            let _ = write!(stdout, "{new}");
-            let _ = stdout.flush();
-            shown = text;
-        }
-        ControlFlow::Continue(())
-    });
+    loaded
+        .translator()?
+        .translate(&args.text, source, target, &kind, &generation, |text| {
+            if let Some(new) = text.get(printed..) {
+                let _ = write!(stdout, "{new}");
+                let _ = stdout.flush();
+            }
+            printed = text.len();
+        })?;
     println!();
     Ok(())
 }

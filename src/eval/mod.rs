@@ -3,11 +3,13 @@
 mod bleu;
 mod chrf;
 mod placeholders;
+mod report;
 mod tokenize;
 
 pub use bleu::{BleuStats, bleu_from_stats, corpus_bleu, sentence_bleu};
 pub use chrf::{chrf_from_stats, corpus_chrf, sentence_chrf};
 pub use placeholders::{placeholder_rate, placeholders};
+pub use report::{EvalReport, PairScores, evaluate, tokenize_for};
 pub use tokenize::Tokenize;
 
 /// Corpus scores of a system output, in sacreBLEU's units (0-100).

@@ -1,6 +1,7 @@
 //! Autoregressive generation with a KV cache, greedy or sampled, streaming each token to a callback.
 
 mod sampling;
+mod translate;
 
 use std::ops::ControlFlow;
 
@@ -10,6 +11,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 pub use sampling::{Sampling, apply_repetition_penalty, argmax, candidate_distribution, sample};
+pub use translate::{Translation, Translator, reply_stop_tokens};
 
 use crate::model::{HunYuan, KvCache, Probes};
 

@@ -19,6 +19,9 @@ pub enum Method {
     Bitdistill,
     /// The paper's baseline: BitLinear without SubLN, no Stage 2, Stage 3 with cross-entropy only.
     BitnetSft,
+    /// Plain full-precision training of `teacher` itself (Stage 2 and Stage 3 with cross-entropy): how this
+    /// project trains its own small teachers.
+    FullPrecision,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,9 +29,9 @@ pub enum Method {
 pub struct RunConfig {
     /// Full-precision teacher checkpoint directory (needs `tokenizer.json`).
     pub teacher: PathBuf,
-    /// Output directory: checkpoints/, metrics.jsonl, student/ (the final student).
+    /// Output directory: checkpoints/, metrics.jsonl, and the result: student/ (or model/ for full-precision).
     pub out: PathBuf,
-    /// `bitdistill` (default) or `bitnet-sft`.
+    /// `bitdistill` (default), `bitnet-sft` or `full-precision`.
     #[serde(default)]
     pub method: Method,
     /// `ndarray` (default) or `wgpu`.
@@ -238,7 +241,7 @@ impl RunConfig {
         if let Some(init) = self.student.init.as_ref().filter(|d| !d.join("config.json").exists()) {
             return Err(missing("student.init", &init.join("config.json")));
         }
-        if self.stage2.tokens > 0 && self.method == Method::Bitdistill {
+        if self.stage2.tokens > 0 && self.method != Method::BitnetSft {
             if self.stage2.corpus.is_empty() {
                 return Err(Error::config(
                     path,

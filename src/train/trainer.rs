@@ -94,10 +94,15 @@ pub fn run(
 
     let subln = match config.method {
         Method::Bitdistill => config.student.subln,
-        Method::BitnetSft => SublnPlacement::None,
+        Method::BitnetSft | Method::FullPrecision => SublnPlacement::None,
     };
     let provenance = serde_json::json!({"teacher": config.teacher, "method": config.method});
     let (student_config, mut student) = match &config.student.init {
+        // Full precision trains the teacher checkpoint itself; the frozen copy above is its starting point.
+        _ if config.method == Method::FullPrecision => (
+            teacher_checkpoint.config.clone(),
+            teacher_checkpoint.load_model(&device)?,
+        ),
         Some(dir) => {
             let mut checkpoint = Checkpoint::open(dir)?;
             check_compatible(&teacher_checkpoint.config, &checkpoint.config, dir)?;
@@ -132,7 +137,7 @@ pub fn run(
         emit,
     };
     let mut stages = Vec::new();
-    if config.method == Method::Bitdistill && stage_steps(Stage::Pretrain, config) > 0 {
+    if config.method != Method::BitnetSft && stage_steps(Stage::Pretrain, config) > 0 {
         stages.push(Stage::Pretrain);
     }
     if stage_steps(Stage::Distill, config) > 0 {
@@ -151,7 +156,11 @@ pub fn run(
         }
     }
 
-    let student_dir = config.out.join("student");
+    let student_dir = config.out.join(if config.method == Method::FullPrecision {
+        "model"
+    } else {
+        "student"
+    });
     save_checkpoint(&student, &run.student_config, &student_dir, SaveDtype::F32, false, None)?;
     let tokenizer_path = config.teacher.join(TOKENIZER_FILE);
     std::fs::copy(&tokenizer_path, student_dir.join(TOKENIZER_FILE)).map_err(|e| Error::io(&tokenizer_path, e))?;

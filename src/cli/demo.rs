@@ -1,0 +1,62 @@
+//! `bitdistill demo`: the embedded default job. `--headless` runs it in the terminal.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use bitdistill::backend::BackendKind;
+use bitdistill::demo::{DemoOptions, assets_dir, run_demo};
+use bitdistill::train::TrainEvent;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Run in the terminal (the GUI is not built yet, so this is currently the only mode).
+    #[arg(long)]
+    headless: bool,
+    /// Where the run, the student and the report go.
+    #[arg(long, default_value = "runs/demo")]
+    out: PathBuf,
+    /// The bundled assets (default: $BITDISTILL_ASSETS, or this checkout's assets/).
+    #[arg(long)]
+    assets: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
+    backend: BackendKind,
+    /// Shorten Stage 2 to this many tokens (for a quick check).
+    #[arg(long)]
+    stage2_tokens: Option<usize>,
+    /// Shorten Stage 3 to this many steps.
+    #[arg(long)]
+    stage3_steps: Option<usize>,
+    /// Test sentences per language pair.
+    #[arg(long, default_value_t = 100)]
+    eval_limit: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if !args.headless {
+        anyhow::bail!("the desktop app is not built yet: run `bitdistill demo --headless`");
+    }
+    let options = DemoOptions {
+        assets: args.assets.unwrap_or_else(assets_dir),
+        out: args.out,
+        backend: args.backend,
+        stage2_tokens: args.stage2_tokens,
+        stage3_steps: args.stage3_steps,
+        eval_limit: args.eval_limit,
+    };
+    let mut stderr = std::io::stderr();
+    let report = run_demo(&options, &mut |event| {
+        let _ = match &event {
+            TrainEvent::Step(m) => write!(
+                stderr,
+                "\r{:?} step {}/{}  loss {:.3}  ce {:.3}  {:.0} tok/s   ",
+                m.stage, m.step, m.total_steps, m.loss, m.ce, m.tokens_per_s
+            ),
+            TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
+            TrainEvent::Finished { .. } => writeln!(stderr, "evaluating teacher and student ..."),
+            _ => Ok(()),
+        };
+    })?;
+    println!("{}", report.markdown());
+    println!("report, plots and student in {}", options.out.display());
+    Ok(())
+}

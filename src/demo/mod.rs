@@ -1,0 +1,120 @@
+//! The embedded demo: BitDistill of the bundled tiny HY-MT translator on the bundled data, then teacher and
+//! student evaluated side by side. `bitdistill demo --headless` runs it; the GUI opens on it.
+
+mod plots;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use report::{DemoReport, ModelSummary};
+
+use crate::backend::BackendKind;
+use crate::checkpoint::Checkpoint;
+use crate::data::read_pairs;
+use crate::error::{Error, Result};
+use crate::eval::evaluate;
+use crate::generate::{GenerationConfig, Translator};
+use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
+use crate::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
+
+/// The run file of the demo, inside the assets folder.
+pub const DEMO_RUN_FILE: &str = "demo.toml";
+/// Held-out pairs the demo evaluates on, inside the assets folder.
+pub const DEMO_TEST_FILE: &str = "data/test.jsonl";
+
+/// The bundled assets: `$BITDISTILL_ASSETS`, else this checkout's `assets/`, else `assets/` beside the binary.
+pub fn assets_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BITDISTILL_ASSETS") {
+        return PathBuf::from(dir);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    if built.join(DEMO_RUN_FILE).exists() {
+        return built;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("assets")))
+        .unwrap_or(built)
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub assets: PathBuf,
+    pub out: PathBuf,
+    pub backend: BackendKind,
+    /// Overrides of the run file, for a shortened demo (CI).
+    pub stage2_tokens: Option<usize>,
+    pub stage3_steps: Option<usize>,
+    /// Test pairs per language pair (the bundled split has more).
+    pub eval_limit: usize,
+}
+
+/// Distils, evaluates and writes `out/report.{json,md}` and `out/*.png`.
+pub fn run_demo(options: &DemoOptions, emit: &mut dyn FnMut(TrainEvent)) -> Result<DemoReport> {
+    let mut config = RunConfig::from_file(&options.assets.join(DEMO_RUN_FILE))?;
+    config.out = options.out.clone();
+    config.backend = options.backend;
+    if let Some(tokens) = options.stage2_tokens {
+        config.stage2.tokens = tokens;
+    }
+    if let Some(steps) = options.stage3_steps {
+        config.stage3.steps = steps;
+    }
+    // A fresh run each time: the demo is a showcase, not a resumable job.
+    let _ = std::fs::remove_dir_all(config.out.join("checkpoints"));
+    let mut steps = Vec::new();
+    let started = Instant::now();
+    let outcome = run(&config, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Step(m) = &event {
+            steps.push(m.clone());
+        }
+        emit(event);
+    })?;
+    let training_seconds = started.elapsed().as_secs_f64();
+    let RunOutcome::Finished(student_dir) = outcome else {
+        return Err(Error::Invalid("the demo run stopped before the end".into()));
+    };
+
+    let mut test = read_pairs(&options.assets.join(DEMO_TEST_FILE), ("en", "pt"))?;
+    test = limit_per_pair(test, options.eval_limit);
+    let teacher = summarize("teacher (bf16)", &config.teacher, &test, options.backend)?;
+    let student = summarize("student (1.58-bit)", &student_dir, &test, options.backend)?;
+    let report = DemoReport::new(config, teacher, student, steps, training_seconds);
+    report.write(&options.out)?;
+    plots::write_plots(&report, &options.out)?;
+    Ok(report)
+}
+
+/// Keeps the first `limit` pairs of each language pair.
+fn limit_per_pair(pairs: Vec<crate::data::Pair>, limit: usize) -> Vec<crate::data::Pair> {
+    let mut seen = std::collections::HashMap::new();
+    pairs
+        .into_iter()
+        .filter(|p| {
+            let count = seen.entry((p.source_lang.code, p.target_lang.code)).or_insert(0);
+            *count += 1;
+            *count <= limit
+        })
+        .collect()
+}
+
+fn summarize(name: &str, dir: &Path, test: &[crate::data::Pair], backend: BackendKind) -> Result<ModelSummary> {
+    let device = backend.device();
+    let mut checkpoint = Checkpoint::open(dir)?;
+    let model = checkpoint.load_model(&device)?;
+    let tokenizer = Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?;
+    let translator = Translator {
+        model: &model,
+        config: &checkpoint.config,
+        tokenizer: &tokenizer,
+        device: &device,
+    };
+    let generation = GenerationConfig {
+        max_new_tokens: 96,
+        ..GenerationConfig::default()
+    };
+    let eval = evaluate(&translator, test, &generation, |_, _| {})?;
+    Ok(ModelSummary::new(name, &checkpoint.config, eval))
+}

@@ -1,0 +1,113 @@
+//! The demo's report: quality, size and speed of teacher and student, as JSON and Markdown.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::atomic::write_atomic;
+use crate::error::{Error, Result};
+use crate::eval::{EvalReport, PairScores};
+use crate::model::HunYuanConfig;
+use crate::train::{RunConfig, StepMetrics};
+
+/// One model's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub scores: BTreeMap<String, PairScores>,
+    pub tokens_per_s: f64,
+    /// Bytes of the linear-layer weights at bf16 (the teacher's storage).
+    pub linear_bytes_bf16: usize,
+    /// Bytes of the linear-layer weights as stored for inference: bf16 for the teacher; for the student the
+    /// ideal 2-bit packing (4 ternary weights a byte; packed export is a separate issue and not yet written).
+    pub linear_bytes: usize,
+    /// Whole model: linears as above, embeddings and norms at bf16.
+    pub model_bytes: usize,
+}
+
+impl ModelSummary {
+    pub fn new(name: &str, config: &HunYuanConfig, eval: EvalReport) -> Self {
+        let params = config.param_breakdown();
+        let linear_bytes_bf16 = 2 * params.linears;
+        let linear_bytes = if config.student.is_some() {
+            params.linears.div_ceil(4)
+        } else {
+            linear_bytes_bf16
+        };
+        let subln = if config.student.is_some() {
+            2 * config.num_hidden_layers * config.hidden_size
+        } else {
+            0
+        };
+        let rest = 2 * (params.total() - params.linears) + subln;
+        Self {
+            name: name.to_string(),
+            scores: eval.pairs,
+            tokens_per_s: eval.tokens_per_s,
+            linear_bytes_bf16,
+            linear_bytes,
+            model_bytes: linear_bytes + rest,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoReport {
+    pub run: RunConfig,
+    pub teacher: ModelSummary,
+    pub student: ModelSummary,
+    pub training_seconds: f64,
+    pub steps: Vec<StepMetrics>,
+}
+
+impl DemoReport {
+    pub fn new(
+        run: RunConfig,
+        teacher: ModelSummary,
+        student: ModelSummary,
+        steps: Vec<StepMetrics>,
+        training_seconds: f64,
+    ) -> Self {
+        Self {
+            run,
+            teacher,
+            student,
+            training_seconds,
+            steps,
+        }
+    }
+
+    /// The side-by-side table.
+    pub fn markdown(&self) -> String {
+        let mut md = String::from(
+            "# BitDistill demo\n\n| model | pair | BLEU | chrF | chrF++ | placeholders kept | tokens/s | linear bytes | model bytes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for model in [&self.teacher, &self.student] {
+            for (pair, s) in &model.scores {
+                let rate = s.placeholder_rate.map_or("-".into(), |r| format!("{:.0}%", 100.0 * r));
+                md.push_str(&format!(
+                    "| {} | {pair} | {:.2} | {:.2} | {:.2} | {rate} | {:.1} | {} | {} |\n",
+                    model.name, s.bleu, s.chrf, s.chrf_pp, model.tokens_per_s, model.linear_bytes, model.model_bytes
+                ));
+            }
+        }
+        let ratio = self.teacher.linear_bytes as f64 / self.student.linear_bytes.max(1) as f64;
+        md.push_str(&format!(
+            "\nTraining: {} optimizer steps in {:.0} s. The student's linear weights take 1/{ratio:.1} of their bf16 bytes \
+             at 2-bit packing (the ideal figure: packed export is not implemented yet, so the student directory still \
+             stores latent f32 weights).\n",
+            self.steps.len(),
+            self.training_seconds
+        ));
+        md
+    }
+
+    /// Writes `report.json` and `report.md` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Invalid(e.to_string()))?;
+        write_atomic(&dir.join("report.json"), &json)?;
+        write_atomic(&dir.join("report.md"), self.markdown().as_bytes())
+    }
+}
