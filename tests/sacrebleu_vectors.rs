@@ -96,19 +96,20 @@ fn score_command_prints_the_corpus_scores_as_json() {
     let (hyp, reference) = (dir.join("hyp.txt"), dir.join("ref.txt"));
     std::fs::write(&hyp, strings(&case["hypotheses"]).join("\n") + "\n").unwrap();
     std::fs::write(&reference, strings(&case["references"]).join("\n") + "\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args([
-            "score",
-            "--hyp",
-            hyp.to_str().unwrap(),
-            "--ref",
-            reference.to_str().unwrap(),
-            "--tokenize",
-            "zh",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let score = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+            .args([
+                "score",
+                "--hyp",
+                hyp.to_str().unwrap(),
+                "--ref",
+                reference.to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = score(&["--tokenize", "zh", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["bleu", "chrf", "chrf_pp"] {
@@ -116,16 +117,7 @@ fn score_command_prints_the_corpus_scores_as_json() {
     }
 
     std::fs::write(&reference, "only one line\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args([
-            "score",
-            "--hyp",
-            hyp.to_str().unwrap(),
-            "--ref",
-            reference.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = score(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && stderr.contains("ref.txt has 1 lines but") && stderr.contains("hyp.txt has 300"),

@@ -117,7 +117,13 @@ fn logits_and_generate_run_on_a_student_directory() {
     let student = Checkpoint::open(&dir).unwrap().load_model(&device).unwrap();
     let (ids, shape) = reference().read_i64("input_ids").unwrap();
     let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [shape[0], shape[1]]), &device);
-    assert_eq!(logits, values(student.logits(ids)));
+    // The commands run the student with its weights quantized once (frozen): the same function up to the
+    // rounding of w + (q(w) − w) versus q(w).
+    let latent = values(student.logits(ids.clone()));
+    let frozen = values(student.frozen_for_inference().logits(ids));
+    assert_eq!(logits, frozen);
+    let error = relative_l2(&frozen, &latent);
+    assert!(error < 1e-6, "frozen vs latent: relative L2 error {error:e}");
 
     let result = run(&[
         "generate",

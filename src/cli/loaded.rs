@@ -34,7 +34,7 @@ impl ModelArgs {
     pub fn load(&self) -> anyhow::Result<Loaded> {
         let device = self.backend.device();
         let mut checkpoint = Checkpoint::open_with_weights(&self.model, self.weights.as_deref())?;
-        let model = checkpoint.load_model(&device)?;
+        let model = checkpoint.load_model(&device)?.frozen_for_inference();
         Ok(Loaded {
             config: checkpoint.config.clone(),
             model,

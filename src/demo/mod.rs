@@ -103,7 +103,7 @@ fn limit_per_pair(pairs: Vec<crate::data::Pair>, limit: usize) -> Vec<crate::dat
 fn summarize(name: &str, dir: &Path, test: &[crate::data::Pair], backend: BackendKind) -> Result<ModelSummary> {
     let device = backend.device();
     let mut checkpoint = Checkpoint::open(dir)?;
-    let model = checkpoint.load_model(&device)?;
+    let model = checkpoint.load_model(&device)?.frozen_for_inference();
     let tokenizer = Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?;
     let translator = Translator {
         model: &model,

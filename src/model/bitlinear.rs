@@ -55,9 +55,22 @@ pub struct BitLinear {
     pub rms_norm: Option<RmsNorm>,
     /// Quantization warm-up λ ∈ [0, 1]: 1 is full quantization (see [`crate::quant::straight_through`]).
     pub blend: f64,
+    /// `weight` already holds `Δ·codes` (set for inference by [`BitLinear::freeze`]): the weight quantizer,
+    /// a reduction and two passes over W, is skipped on every token.
+    pub frozen: bool,
 }
 
 impl BitLinear {
+    /// For inference: replaces the latent weight by its dequantized ternary value once. The forward result is
+    /// unchanged (at full blend); training must use the unfrozen layer.
+    pub fn freeze(&mut self) {
+        if !self.frozen {
+            self.weight = Param::from_tensor(ternary_fake_quant(self.weight.val()));
+            self.blend = 1.0;
+            self.frozen = true;
+        }
+    }
+
     /// `[..., d_in] -> [..., d_out]`.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let x = match &self.rms_norm {
@@ -66,7 +79,10 @@ impl BitLinear {
         };
         let x = straight_through(x.clone(), int8_fake_quant(x), self.blend);
         let w = self.weight.val();
-        let w = straight_through(w.clone(), ternary_fake_quant(w), self.blend); // [d_out, d_in]
+        let w = match self.frozen {
+            true => w,
+            false => straight_through(w.clone(), ternary_fake_quant(w), self.blend), // [d_out, d_in]
+        };
         burn::tensor::module::linear(x, w.transpose(), None)
     }
 }

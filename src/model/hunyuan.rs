@@ -266,12 +266,13 @@ fn load_projection(
         weight: linear.weight,
         rms_norm,
         blend: 1.0,
+        frozen: false,
     }))
 }
 
 impl HunYuan {
-    /// Sets the quantization warm-up λ of every BitLinear (no effect on a teacher).
-    pub fn with_quant_blend(mut self, blend: f64) -> Self {
+    /// Applies `f` to every BitLinear (a teacher has none).
+    fn for_each_bitlinear(mut self, f: impl Fn(&mut BitLinear)) -> Self {
         for layer in &mut self.layers {
             let (a, m) = (&mut layer.self_attn, &mut layer.mlp);
             for projection in [
@@ -284,10 +285,20 @@ impl HunYuan {
                 &mut m.down_proj,
             ] {
                 if let Projection::Ternary(bit) = projection {
-                    bit.blend = blend;
+                    f(bit);
                 }
             }
         }
         self
+    }
+
+    /// Sets the quantization warm-up λ of every BitLinear.
+    pub fn with_quant_blend(self, blend: f64) -> Self {
+        self.for_each_bitlinear(|bit| bit.blend = blend)
+    }
+
+    /// Quantizes every BitLinear's weight once, for inference (see [`BitLinear::freeze`]).
+    pub fn frozen_for_inference(self) -> Self {
+        self.for_each_bitlinear(BitLinear::freeze)
     }
 }
