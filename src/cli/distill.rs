@@ -42,7 +42,7 @@ pub fn run_distill(args: Args) -> anyhow::Result<()> {
         };
     };
     match run(&config, args.resume, &RunControl::default(), &mut log)? {
-        RunOutcome::Finished(dir) => println!("student written to {}", dir.display()),
+        RunOutcome::Finished(dir) => println!("model written to {}", dir.display()),
         RunOutcome::Stopped => println!("stopped; continue with --resume"),
     }
     Ok(())
