@@ -80,6 +80,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (None, Some(text)) => loaded.tokenizer()?.encode_chat(args.system.as_deref(), text)?,
         (None, None) => anyhow::bail!("give --prompt-ids or --prompt"),
     };
+    anyhow::ensure!(
+        !prompt_ids.is_empty(),
+        "the prompt is empty: generation needs at least one token"
+    );
     let vocab = loaded.config.vocab_size as u32;
     if let Some(bad) = prompt_ids.iter().find(|&&id| id >= vocab) {
         anyhow::bail!("prompt token id {bad} is outside the vocabulary (0..{vocab})");

@@ -37,7 +37,7 @@ enum Command {
     Generate(generate::Args),
     /// Translate text with HY-MT's prompt templates.
     Translate(translate::Args),
-    /// `model init`: a random HY-MT1.5-architecture checkpoint to train with `method = "full-precision"`.
+    /// Model directories: `model init` (random weights to train with `method = "full-precision"`), `model convert`.
     #[command(subcommand)]
     Model(model::ModelCommand),
     /// Students: `student init` makes the Stage-1 student of a teacher.
