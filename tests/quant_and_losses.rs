@@ -50,7 +50,7 @@ fn fixture_gate_proj_codes_and_scale_match_the_reference() {
         .map(|&b| b as i8)
         .collect();
     assert_eq!(codes, expected);
-    assert!(codes.iter().any(|&c| c == 0) && codes.iter().any(|&c| c == 1) && codes.iter().any(|&c| c == -1));
+    assert!(codes.contains(&0) && codes.contains(&1) && codes.contains(&-1));
 }
 
 #[test]

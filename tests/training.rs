@@ -114,8 +114,7 @@ fn a_run_killed_with_sigkill_resumes_to_the_same_weights() {
 fn config_error(dir: &std::path::Path, name: &str, extra: &str) -> String {
     let path = write_run_file(dir, name, extra);
     RunConfig::from_file(&path)
-        .err()
-        .expect("the run file should be refused")
+        .expect_err("the run file should be refused")
         .to_string()
 }
 

@@ -95,18 +95,19 @@ pub fn bleu_from_stats(stats: &BleuStats, effective_order: bool) -> f64 {
     let mut precisions = [0.0f64; MAX_ORDER];
     let mut smooth = 1.0;
     let mut order = MAX_ORDER;
-    for n in 0..MAX_ORDER {
-        if stats.total[n] == 0 {
+    for (n, precision) in precisions.iter_mut().enumerate() {
+        let (correct, total) = (stats.correct[n], stats.total[n]);
+        if total == 0 {
             break;
         }
         if effective_order {
             order = n + 1;
         }
-        precisions[n] = if stats.correct[n] == 0 {
+        *precision = if correct == 0 {
             smooth *= 2.0;
-            100.0 / (smooth * stats.total[n] as f64)
+            100.0 / (smooth * total as f64)
         } else {
-            100.0 * stats.correct[n] as f64 / stats.total[n] as f64
+            100.0 * correct as f64 / total as f64
         };
     }
     bp * (precisions[..order].iter().map(|&p| floored_log(p)).sum::<f64>() / order as f64).exp()

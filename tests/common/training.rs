@@ -25,7 +25,7 @@ pub fn training_setup(dir: &Path) -> PathBuf {
         .iter()
         .flat_map(|(en, pt)| [en.to_string(), pt.to_string()])
         .collect();
-    std::fs::write(&corpus, lines.join("\n").repeat(1) + "\n").unwrap();
+    std::fs::write(&corpus, lines.join("\n") + "\n").unwrap();
     let pairs: Vec<String> = SENTENCES
         .iter()
         .map(|(en, pt)| serde_json::json!({"source": en, "target": pt}).to_string())
