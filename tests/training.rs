@@ -261,3 +261,23 @@ fn snapshots_report_the_quantizer_and_the_attention_of_the_probe() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_distilled_layer_beyond_the_model_is_refused() {
+    let dir = temp_dir("layer-range");
+    training_setup(&dir);
+    let path = write_run_file(
+        &dir,
+        "layer",
+        "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 1\nlayer = 2\n",
+    );
+    let config = RunConfig::from_file(&path).unwrap();
+    let message = run(&config, false, &RunControl::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.ends_with("the run file's `stage3.layer` is 2, but this model's layers are 0..=1"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

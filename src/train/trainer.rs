@@ -91,6 +91,16 @@ pub fn run(
     let mut teacher_checkpoint = Checkpoint::open(&config.teacher)?;
     let teacher = teacher_checkpoint.load_model(&device)?.no_grad();
     let tokenizer = Tokenizer::from_file(&config.teacher.join(TOKENIZER_FILE))?;
+    let layers = teacher_checkpoint.config.num_hidden_layers;
+    if let Some(layer) = config.stage3.layer.filter(|&l| l >= layers) {
+        return Err(Error::config(
+            config.teacher.join("config.json"),
+            format!(
+                "the run file's `stage3.layer` is {layer}, but this model's layers are 0..={}",
+                layers - 1
+            ),
+        ));
+    }
 
     let subln = match config.method {
         Method::Bitdistill => config.student.subln,
