@@ -30,7 +30,7 @@ pub enum Error {
         expected: Vec<usize>,
         found: Vec<usize>,
     },
-    #[error("{path}: tensor `{name}` has unsupported dtype {dtype} (expected BF16, F16, F32 or F64)")]
+    #[error("{path}: tensor `{name}` has unsupported dtype {dtype}")]
     UnsupportedDtype { path: PathBuf, name: String, dtype: String },
     #[error("{path}: {message}")]
     Tokenizer { path: PathBuf, message: String },

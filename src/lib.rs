@@ -11,10 +11,13 @@ pub mod demo;
 pub mod distill;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod generate;
+pub mod infer;
 pub mod model;
 pub mod prompt;
 pub mod quant;
+pub mod ternary;
 pub mod tokenizer;
 pub mod train;
 

@@ -15,12 +15,14 @@ fn a_shortened_demo_distils_evaluates_and_reports() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("| teacher (bf16) | en-pt |") && stdout.contains("| student (1.58-bit) | en-zh |"),
+        stdout.contains("| teacher (bf16) | en-pt |")
+            && stdout.contains("| student (1.58-bit, fake-quant) | en-zh |")
+            && stdout.contains("| student packed2 (ternary kernel) | en-pt |"),
         "{stdout}"
     );
 
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
-    for model in ["teacher", "student"] {
+    for model in ["teacher", "student", "packed"] {
         for pair in ["en-pt", "en-zh"] {
             let scores = &report[model]["scores"][pair];
             assert_eq!(scores["sentences"], 3, "{model} {pair}");
@@ -44,6 +46,58 @@ fn a_shortened_demo_distils_evaluates_and_reports() {
         // Not blank: a white canvas with plotted lines compresses far worse than an empty one.
         assert!(bytes.len() > 5_000, "{png} is only {} bytes", bytes.len());
     }
+    // The packed export of the 4-layer teacher (widths multiples of 128, so no padding): 2 bits a weight plus
+    // one 4-byte Δ per projection.
+    let packed = &report["packed"];
+    let bf16 = teacher["linear_bytes_bf16"].as_u64().unwrap();
+    assert_eq!(
+        packed["linear_bytes"].as_u64().unwrap(),
+        bf16 / 8 + 4 * 7 * 4,
+        "{packed}"
+    );
+    assert!(packed["model_bytes"].as_u64().unwrap() < teacher["model_bytes"].as_u64().unwrap());
     assert!(dir.join("student/model.safetensors").exists());
+    assert!(dir.join("student-packed2/model.safetensors").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_shortened_ablation_trains_each_row_and_resumes_from_finished_rows() {
+    let dir = common::temp_dir("ablate");
+    let ablate = || {
+        Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+            .args([
+                "ablate",
+                "--out",
+                dir.to_str().unwrap(),
+                "--rows",
+                "fp-teacher,bitnet-sft,attention-kd",
+            ])
+            .args(["--stage2-tokens", "1024", "--stage3-steps", "2", "--eval-limit", "1"])
+            .output()
+            .unwrap()
+    };
+    let out = ablate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("ablation.json")).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    let steps: Vec<u64> = rows.iter().map(|r| r["optimizer_steps"].as_u64().unwrap()).collect();
+    // The teacher is evaluated untrained; BitNet-SFT has no Stage 2; BitDistill runs 2 Stage-2 steps (1024 tokens
+    // of 8 × 64) and 2 Stage-3 steps.
+    assert_eq!(steps, [0, 2, 4]);
+    assert_eq!(rows[2]["label"], "+ attention distillation (= BitDistill)");
+    for row in rows {
+        assert_eq!(row["model"]["scores"]["en-pt"]["sentences"], 1);
+    }
+    let table = std::fs::read_to_string(dir.join("ablation.md")).unwrap();
+    assert_eq!(table.lines().count(), 2 + 3, "{table}");
+
+    // A second call reads the finished rows back instead of training them again.
+    let first = std::fs::read(dir.join("bitnet-sft/result.json")).unwrap();
+    std::fs::remove_dir_all(dir.join("bitnet-sft/checkpoints")).ok();
+    let out = ablate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("bitnet-sft/result.json")).unwrap(), first);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("| BitNet-SFT |"));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -90,14 +90,14 @@ fn check_greedy(device: &Device) {
         ..GenerationConfig::default()
     };
     let mut streamed = Vec::new();
-    let cached = generate(&model, &prompt, &config, device, |token| {
+    let cached = generate(&model, &prompt, &config, |token| {
         streamed.push(token);
         ControlFlow::Continue(())
     });
     assert_eq!(cached, expected);
     assert_eq!(streamed, expected);
     config.use_cache = false;
-    let uncached = generate(&model, &prompt, &config, device, |_| ControlFlow::Continue(()));
+    let uncached = generate(&model, &prompt, &config, |_| ControlFlow::Continue(()));
     assert_eq!(uncached, expected);
 }
 

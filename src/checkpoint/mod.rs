@@ -71,6 +71,15 @@ impl Checkpoint {
 
     /// Builds the model on `device`, decoding one tensor at a time.
     pub fn load_model(&mut self, device: &Device) -> Result<HunYuan> {
+        if let Some(packing) = self.config.student.as_ref().and_then(|s| s.packing) {
+            return Err(Error::config(
+                self.dir.join(CONFIG_FILE),
+                format!(
+                    "a packed {} export runs on the ternary CPU engine (crate::infer), not as a burn model",
+                    packing.format.name()
+                ),
+            ));
+        }
         let config = self.config.clone();
         HunYuan::from_source(&config, self, device)
     }
@@ -95,10 +104,16 @@ impl Checkpoint {
     }
 }
 
+impl Checkpoint {
+    /// Decodes the tensor with HF name `name` to f32, checking its shape.
+    pub fn read_f32(&self, name: &str, shape: &[usize]) -> Result<TensorData> {
+        self.file_of(name).read_f32(name, Some(shape))
+    }
+}
+
 impl WeightSource for Checkpoint {
     fn weight(&mut self, path: &str, shape: &[usize]) -> Result<TensorData> {
-        let name = hf_name(path);
-        self.file_of(&name).read_f32(&name, Some(shape))
+        self.read_f32(&hf_name(path), shape)
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::TensorData;
 use half::{bf16, f16};
 use memmap2::Mmap;
-use safetensors::tensor::{Dtype, Metadata, SafeTensors};
+use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo};
 
 use crate::error::{Error, Result};
 
@@ -54,13 +54,15 @@ impl SafetensorsFile {
             .map(|info| (info.shape.clone(), format!("{:?}", info.dtype)))
     }
 
-    /// Decodes `name` to f32, checking its shape against `expected` when given.
-    pub fn read_f32(&self, name: &str, expected: Option<&[usize]>) -> Result<TensorData> {
-        let info = self.metadata.info(name).ok_or_else(|| Error::MissingTensor {
+    fn info(&self, name: &str) -> Result<&TensorInfo> {
+        self.metadata.info(name).ok_or_else(|| Error::MissingTensor {
             path: self.path.clone(),
             name: name.to_string(),
-        })?;
-        if let Some(expected) = expected.filter(|shape| *shape != info.shape.as_slice()) {
+        })
+    }
+
+    fn check_shape(&self, name: &str, info: &TensorInfo, expected: &[usize]) -> Result<()> {
+        if expected != info.shape.as_slice() {
             return Err(Error::ShapeMismatch {
                 path: self.path.clone(),
                 name: name.to_string(),
@@ -68,24 +70,51 @@ impl SafetensorsFile {
                 found: info.shape.clone(),
             });
         }
+        Ok(())
+    }
+
+    fn bytes(&self, info: &TensorInfo) -> &[u8] {
         let (begin, end) = info.data_offsets;
-        let bytes = &self.mmap[self.data_start + begin..self.data_start + end];
-        let values = decode_f32(bytes, info.dtype).ok_or_else(|| Error::UnsupportedDtype {
+        &self.mmap[self.data_start + begin..self.data_start + end]
+    }
+
+    /// Decodes `name` to f32, checking its shape against `expected` when given.
+    pub fn read_f32(&self, name: &str, expected: Option<&[usize]>) -> Result<TensorData> {
+        let info = self.info(name)?;
+        if let Some(expected) = expected {
+            self.check_shape(name, info, expected)?;
+        }
+        let values = decode_f32(self.bytes(info), info.dtype).ok_or_else(|| Error::UnsupportedDtype {
             path: self.path.clone(),
             name: name.to_string(),
-            dtype: format!("{:?}", info.dtype),
+            dtype: format!("{:?} (expected BF16, F16, F32 or F64)", info.dtype),
         })?;
         Ok(TensorData::new(values, info.shape.clone()))
     }
 
+    /// The stored bytes of `name`, which must have exactly `dtype` and `shape` (packed exports).
+    pub fn read_raw(&self, name: &str, dtype: Dtype, shape: &[usize]) -> Result<&[u8]> {
+        let info = self.info(name)?;
+        if info.dtype != dtype {
+            return Err(Error::UnsupportedDtype {
+                path: self.path.clone(),
+                name: name.to_string(),
+                dtype: format!("{:?} (this layout stores it as {dtype:?})", info.dtype),
+            });
+        }
+        self.check_shape(name, info, shape)?;
+        Ok(self.bytes(info))
+    }
+
+    /// Whether the file holds `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.metadata.info(name).is_some()
+    }
+
     /// Reads an integer tensor (I64 or I32) such as `input_ids`.
     pub fn read_i64(&self, name: &str) -> Result<(Vec<i64>, Vec<usize>)> {
-        let info = self.metadata.info(name).ok_or_else(|| Error::MissingTensor {
-            path: self.path.clone(),
-            name: name.to_string(),
-        })?;
-        let (begin, end) = info.data_offsets;
-        let bytes = &self.mmap[self.data_start + begin..self.data_start + end];
+        let info = self.info(name)?;
+        let bytes = self.bytes(info);
         let values = match info.dtype {
             Dtype::I64 => bytes
                 .chunks_exact(8)

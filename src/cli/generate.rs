@@ -89,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("prompt token id {bad} is outside the vocabulary (0..{vocab})");
     }
     let config = args.decoding.config(loaded.stop_tokens());
-    let output = generate(&loaded.model, &prompt_ids, &config, &loaded.device, |_| {
+    let output = generate(loaded.language_model(), &prompt_ids, &config, |_| {
         ControlFlow::Continue(())
     });
     let mut json = serde_json::json!({ "prompt_ids": prompt_ids, "output_ids": output });

@@ -8,7 +8,7 @@ use bitdistill::checkpoint::SafetensorsFile;
 use burn::tensor::{Int, Tensor, TensorData};
 use safetensors::tensor::{Dtype, TensorView};
 
-use super::loaded::ModelArgs;
+use super::loaded::{LoadedModel, ModelArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,10 +38,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.input_ids.display()
         );
     }
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [shape[0], shape[1]]), &loaded.device);
-    let logits = loaded.model.logits(ids);
-    let dims = logits.dims().to_vec();
-    let values = logits.into_data().try_into_vec_as::<f32>().context("reading logits")?;
+    let (batch, len) = (shape[0], shape[1]);
+    let values = match &loaded.model {
+        LoadedModel::Burn(model) => {
+            let device = args.model.backend.device();
+            let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, len]), &device);
+            model
+                .logits(ids)
+                .into_data()
+                .try_into_vec_as::<f32>()
+                .context("reading logits")?
+        }
+        LoadedModel::Native(model) => ids
+            .chunks_exact(len.max(1))
+            .flat_map(|row| {
+                let row: Vec<u32> = row.iter().map(|&id| id as u32).collect();
+                model.forward(&row, &mut model.new_cache(), true)
+            })
+            .collect(),
+    };
+    let dims = vec![batch, len, loaded.config.vocab_size];
     let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     let view = TensorView::new(Dtype::F32, dims, &bytes)?;
     let file = safetensors::serialize([("logits", view)], None)?;

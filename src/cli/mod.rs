@@ -1,10 +1,12 @@
 //! Subcommands; each file holds one.
 
+mod ablate;
 mod bench;
 mod corpus;
 mod demo;
 mod distill;
 mod eval;
+mod export;
 mod generate;
 mod inspect;
 mod loaded;
@@ -29,6 +31,8 @@ pub struct Cli {
 enum Command {
     /// The embedded demo: distil the bundled tiny translator and compare teacher and student.
     Demo(demo::Args),
+    /// The paper's ablation on the demo's data: BitNet-SFT, + SubLN, + Stage 2, + LD, + AD, SubLN `all`.
+    Ablate(ablate::Args),
     /// Architecture, parameter counts, dtype and bytes of a checkpoint (config alone is enough).
     Inspect(inspect::Args),
     /// Logits of token ids read from a safetensors file.
@@ -51,6 +55,8 @@ enum Command {
     /// Train a byte-level BPE tokenizer with HY-MT's special tokens.
     #[command(subcommand)]
     Tokenizer(tokenizer::TokenizerCommand),
+    /// Write a student as a packed 1.58-bit model (hf-bitnet, packed2 or packed1.6).
+    Export(export::Args),
     /// Translate a test set and report BLEU, chrF, chrF++, placeholder preservation, speed and size.
     Eval(eval::Args),
     /// sacreBLEU-equal BLEU, chrF and chrF++ of a hypothesis file against references.
@@ -64,6 +70,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Demo(args) => demo::run(args),
+            Command::Ablate(args) => ablate::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Logits(args) => logits::run(args),
             Command::Generate(args) => generate::run(args),
@@ -72,6 +79,7 @@ impl Cli {
             Command::Student(student) => student.run(),
             Command::Distill(args) => distill::run_distill(args),
             Command::Eval(args) => eval::run(args),
+            Command::Export(args) => export::run(args),
             Command::Score(args) => score::run(args),
             Command::Corpus(corpus) => corpus.run(),
             Command::Tokenizer(command) => command.run(),

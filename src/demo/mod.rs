@@ -1,12 +1,14 @@
 //! The embedded demo: BitDistill of the bundled tiny HY-MT translator on the bundled data, then teacher and
 //! student evaluated side by side. `bitdistill demo --headless` runs it; the GUI opens on it.
 
+mod ablation;
 mod plots;
 mod report;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub use ablation::{AblationOptions, AblationRow, RowResult, ablation_markdown, run_ablation};
 pub use report::{DemoReport, ModelSummary};
 
 use crate::backend::BackendKind;
@@ -14,7 +16,9 @@ use crate::checkpoint::Checkpoint;
 use crate::data::read_pairs;
 use crate::error::{Error, Result};
 use crate::eval::evaluate;
-use crate::generate::{GenerationConfig, Translator};
+use crate::export::{ExportFormat, export_student};
+use crate::generate::{GenerationConfig, LanguageModel, Translator};
+use crate::infer::{EmbeddingStorage, load_native};
 use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
 use crate::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
 
@@ -80,15 +84,18 @@ pub fn run_demo(options: &DemoOptions, emit: &mut dyn FnMut(TrainEvent)) -> Resu
     let mut test = read_pairs(&options.assets.join(DEMO_TEST_FILE), ("en", "pt"))?;
     test = limit_per_pair(test, options.eval_limit);
     let teacher = summarize("teacher (bf16)", &config.teacher, &test, options.backend)?;
-    let student = summarize("student (1.58-bit)", &student_dir, &test, options.backend)?;
-    let report = DemoReport::new(config, teacher, student, steps, training_seconds);
+    let student = summarize("student (1.58-bit, fake-quant)", &student_dir, &test, options.backend)?;
+    let packed_dir = options.out.join("student-packed2");
+    export_student(&student_dir, &packed_dir, ExportFormat::Packed2, EmbeddingStorage::Bf16)?;
+    let packed = summarize("student packed2 (ternary kernel)", &packed_dir, &test, options.backend)?;
+    let report = DemoReport::new(config, teacher, student, packed, steps, training_seconds);
     report.write(&options.out)?;
     plots::write_plots(&report, &options.out)?;
     Ok(report)
 }
 
 /// Keeps the first `limit` pairs of each language pair.
-fn limit_per_pair(pairs: Vec<crate::data::Pair>, limit: usize) -> Vec<crate::data::Pair> {
+pub(crate) fn limit_per_pair(pairs: Vec<crate::data::Pair>, limit: usize) -> Vec<crate::data::Pair> {
     let mut seen = std::collections::HashMap::new();
     pairs
         .into_iter()
@@ -100,21 +107,34 @@ fn limit_per_pair(pairs: Vec<crate::data::Pair>, limit: usize) -> Vec<crate::dat
         .collect()
 }
 
-fn summarize(name: &str, dir: &Path, test: &[crate::data::Pair], backend: BackendKind) -> Result<ModelSummary> {
-    let device = backend.device();
-    let mut checkpoint = Checkpoint::open(dir)?;
-    let model = checkpoint.load_model(&device)?.frozen_for_inference();
+/// Evaluates the model in `dir`: a packed export on the CPU engine, anything else on burn's `backend`.
+pub(crate) fn summarize(
+    name: &str,
+    dir: &Path,
+    test: &[crate::data::Pair],
+    backend: BackendKind,
+) -> Result<ModelSummary> {
+    let checkpoint = Checkpoint::open(dir)?;
+    let config = checkpoint.config.clone();
     let tokenizer = Tokenizer::from_file(&dir.join(TOKENIZER_FILE))?;
-    let translator = Translator {
-        model: &model,
-        config: &checkpoint.config,
-        tokenizer: &tokenizer,
-        device: &device,
-    };
     let generation = GenerationConfig {
         max_new_tokens: 96,
         ..GenerationConfig::default()
     };
-    let eval = evaluate(&translator, test, &generation, |_, _| {})?;
-    Ok(ModelSummary::new(name, &checkpoint.config, eval))
+    let evaluate_with = |model: &dyn LanguageModel| {
+        let translator = Translator {
+            model,
+            config: &config,
+            tokenizer: &tokenizer,
+        };
+        evaluate(&translator, test, &generation, |_, _| {})
+    };
+    if config.student.as_ref().is_some_and(|s| s.packing.is_some()) {
+        let model = load_native(dir)?;
+        let eval = evaluate_with(&model)?;
+        return Ok(ModelSummary::new(name, &config, eval, Some(model.weight_bytes())));
+    }
+    let mut checkpoint = checkpoint;
+    let model = checkpoint.load_model(&backend.device())?.frozen_for_inference();
+    Ok(ModelSummary::new(name, &config, evaluate_with(&model)?, None))
 }

@@ -37,10 +37,11 @@ pub fn student_from_teacher(
             "this is already a BitDistill student (it has a `bitdistill` section); give the full-precision teacher",
         ));
     }
-    let config = teacher
-        .config
-        .clone()
-        .with_student(Some(StudentConfig { subln, provenance }));
+    let config = teacher.config.clone().with_student(Some(StudentConfig {
+        subln,
+        provenance,
+        packing: None,
+    }));
     let model = HunYuan::from_source(&config, &mut StudentInit { teacher: &mut teacher }, device)?;
     Ok((config, model))
 }

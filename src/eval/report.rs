@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Tokenize, corpus_scores, placeholder_rate};
 use crate::data::Pair;
@@ -13,7 +13,7 @@ use crate::generate::{GenerationConfig, Translator};
 use crate::prompt::{Language, PromptKind};
 
 /// Scores of one language pair.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PairScores {
     pub sentences: usize,
     pub tokenize: Tokenize,

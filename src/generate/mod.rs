@@ -55,42 +55,76 @@ impl GenerationConfig {
     }
 }
 
+/// A causal language model that generation, translation and evaluation drive: the burn model on any backend,
+/// or the CPU engine of packed students.
+pub trait LanguageModel {
+    /// A fresh decoding state: the KV cache of one sequence.
+    fn start(&self) -> Box<dyn DecodeState + '_>;
+}
+
+/// One sequence being decoded.
+pub trait DecodeState {
+    /// Appends `ids` and returns the logits `[vocab]` of the last position.
+    fn feed(&mut self, ids: &[u32]) -> Vec<f32>;
+}
+
+struct BurnDecode<'a> {
+    model: &'a HunYuan,
+    device: Device,
+    cache: KvCache,
+}
+
+impl LanguageModel for HunYuan {
+    fn start(&self) -> Box<dyn DecodeState + '_> {
+        Box::new(BurnDecode {
+            model: self,
+            device: self.embed_tokens.val().device(),
+            cache: KvCache::new(self.num_layers()),
+        })
+    }
+}
+
+impl DecodeState for BurnDecode<'_> {
+    fn feed(&mut self, ids: &[u32]) -> Vec<f32> {
+        let logits = self
+            .model
+            .forward(ids_tensor(ids, &self.device), Some(&mut self.cache), &Probes::default())
+            .logits; // [1, T, V]
+        let [_, len, vocab] = logits.dims();
+        logits
+            .slice([0..1, len - 1..len, 0..vocab])
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("f32 logits")
+    }
+}
+
 /// Generates after `prompt` (batch of one) and returns the new tokens, the stop token included if one
 /// was hit. `on_token` sees each token as it is chosen and may end generation with `ControlFlow::Break`.
 pub fn generate(
-    model: &HunYuan,
+    model: &dyn LanguageModel,
     prompt: &[u32],
     config: &GenerationConfig,
-    device: &Device,
     mut on_token: impl FnMut(u32) -> ControlFlow<()>,
 ) -> Vec<u32> {
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut context: Vec<u32> = prompt.to_vec();
-    let mut cache = KvCache::new(model.num_layers());
-    // Positions of `context` whose keys and values are already in the cache.
-    let mut cached = 0;
+    let mut state = model.start();
+    // Positions of `context` already fed to `state`.
+    let mut fed = 0;
     let mut generated = Vec::new();
     while generated.len() < config.max_new_tokens {
-        let step_input = if config.use_cache {
-            &context[cached..]
-        } else {
-            &context[..]
-        };
-        let ids = ids_tensor(step_input, device);
-        let cache_ref = config.use_cache.then_some(&mut cache);
-        let logits = model.forward(ids, cache_ref, &Probes::default()).logits; // [1, T, V]
-        let [_, len, vocab] = logits.dims();
-        let mut last = logits
-            .slice([0..1, len - 1..len, 0..vocab])
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("f32 logits");
+        if !config.use_cache {
+            state = model.start();
+            fed = 0;
+        }
+        let mut last = state.feed(&context[fed..]);
         apply_repetition_penalty(&mut last, &context, config.repetition_penalty);
         let token = match &config.sampling {
             Some(sampling) => sample(&last, sampling, &mut rng),
             None => argmax(&last),
         };
-        cached = context.len();
+        fed = context.len();
         generated.push(token);
         context.push(token);
         if config.stop_tokens.contains(&token) || on_token(token).is_break() {

@@ -2,20 +2,17 @@
 
 use std::ops::ControlFlow;
 
-use burn::tensor::Device;
-
-use super::{GenerationConfig, generate};
+use super::{GenerationConfig, LanguageModel, generate};
 use crate::error::Result;
-use crate::model::{HunYuan, HunYuanConfig};
+use crate::model::HunYuanConfig;
 use crate::prompt::{Language, PromptKind, translation_prompt};
 use crate::tokenizer::Tokenizer;
 
 /// A model ready to translate: weights, tokenizer and the ids that end a reply.
 pub struct Translator<'a> {
-    pub model: &'a HunYuan,
+    pub model: &'a dyn LanguageModel,
     pub config: &'a HunYuanConfig,
     pub tokenizer: &'a Tokenizer,
-    pub device: &'a Device,
 }
 
 /// One translation and what it cost.
@@ -59,7 +56,7 @@ impl Translator<'_> {
         };
         let mut emitted = Vec::new();
         let mut shown = String::new();
-        let generated = generate(self.model, &prompt, &config, self.device, |token| {
+        let generated = generate(self.model, &prompt, &config, |token| {
             if !stops.contains(&token) {
                 emitted.push(token);
             }

@@ -45,6 +45,9 @@ pub struct StudentConfig {
     /// Where the student came from (teacher directory, method, stages run): free-form, for the record.
     #[serde(default)]
     pub provenance: serde_json::Value,
+    /// Set in a packed export (`bitdistill export`): the layout its linears are stored in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packing: Option<crate::export::Packing>,
 }
 
 #[derive(Module, Debug)]

@@ -1,5 +1,6 @@
 //! `bitdistill bench`: throughput measured in one run, printed with ratios (never asserted in tests).
 
+mod decode;
 mod forward;
 mod train;
 
@@ -11,6 +12,11 @@ pub enum Bench {
     Forward(forward::ForwardArgs),
     /// Stage 2 and Stage 3 training tokens/s and peak memory, each case in its own process.
     Train(train::TrainArgs),
+    /// Prefill/decode tokens/s and peak memory: f32 teacher, fake-quant student, packed exports (own processes).
+    Decode(decode::DecodeArgs),
+    /// One case of `bench decode` (run by it in a child process).
+    #[command(hide = true)]
+    DecodeCase(decode::DecodeCaseArgs),
     /// One case of `bench train` (run by it in a child process, so that peak memory is the case's own).
     #[command(hide = true)]
     TrainCase(train::CaseArgs),
@@ -27,6 +33,8 @@ impl Bench {
             Bench::Forward(args) => forward::forward(args),
             Bench::Train(args) => train::train(args),
             Bench::TrainCase(args) => train::case(args),
+            Bench::Decode(args) => decode::decode(args),
+            Bench::DecodeCase(args) => decode::decode_case(args),
         }
     }
 }

@@ -191,7 +191,7 @@ fn write_synthetic_data(dir: &Path, teacher: &Path, vocab: usize) -> anyhow::Res
 }
 
 /// `VmHWM` of this process (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -1,0 +1,264 @@
+//! `bitdistill bench decode`: prefill and decode tokens/s and peak memory of a teacher (burn f32, and the CPU
+//! engine with f32 projections), its fake-quant student (burn), and the student exported in each packed layout
+//! (CPU engine, ternary × int8 kernel). Every case runs in its own process, same prompt, same thread count.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use bitdistill::backend::BackendKind;
+use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
+use bitdistill::distill::student_from_teacher;
+use bitdistill::export::{ExportFormat, write_export};
+use bitdistill::generate::{LanguageModel, argmax};
+use bitdistill::infer::{EmbeddingStorage, NativeModel, WeightBytes, load_native};
+use bitdistill::model::{HunYuan, HunYuanConfig, RandomWeights, SublnPlacement};
+
+use super::eighth_width_config;
+use super::train::peak_rss_mib;
+
+/// A random model of this shape when no `--model` is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RandomShape {
+    /// HY-MT1.5-1.8B itself (7.2 GB in f32).
+    Full,
+    /// 1/8 of its width, all 32 layers and the full vocabulary.
+    Eighth,
+}
+
+#[derive(clap::Args)]
+pub struct DecodeArgs {
+    /// Full-precision teacher directory; without it, a random model of `--shape` is built.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Latent student directory of that teacher (from `distill`); without it, the Stage-1 student with SubLN
+    /// `all` is made from the teacher, so every layout (hf-bitnet too) applies.
+    #[arg(long)]
+    student: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = RandomShape::Full)]
+    shape: RandomShape,
+    /// Prompt tokens (prefill).
+    #[arg(long, default_value_t = 64)]
+    prompt: usize,
+    /// Generated tokens (decode, one at a time with the KV cache).
+    #[arg(long, default_value_t = 16)]
+    new: usize,
+    /// Worker threads of every case (rayon's pool; NdArray's matmul too). Default: all cores.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Skip the burn cases (the f32 teacher and the fake-quant student).
+    #[arg(long)]
+    no_burn: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct DecodeCaseArgs {
+    #[arg(long)]
+    case: String,
+    #[arg(long)]
+    teacher: PathBuf,
+    #[arg(long)]
+    student: Option<PathBuf>,
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    #[arg(long)]
+    prompt: usize,
+    #[arg(long)]
+    new: usize,
+}
+
+const FORMATS: [ExportFormat; 3] = [ExportFormat::Packed2, ExportFormat::Packed1_6, ExportFormat::HfBitnet];
+
+pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
+    let work = std::env::temp_dir().join(format!("bitdistill-bench-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let teacher = match &args.model {
+        Some(dir) => dir.clone(),
+        None => {
+            let config = match args.shape {
+                RandomShape::Full => HunYuanConfig::hy_mt_1_8b(),
+                RandomShape::Eighth => eighth_width_config(),
+            };
+            eprintln!("building a random {:?} teacher ...", args.shape);
+            let model = HunYuan::from_source(
+                &config,
+                &mut RandomWeights::new(0, 0.02),
+                &BackendKind::Ndarray.device(),
+            )?;
+            save_checkpoint(&model, &config, &work.join("teacher"), SaveDtype::Bf16, false, None)?;
+            work.join("teacher")
+        }
+    };
+    eprintln!("exporting the student ...");
+    let device = BackendKind::Ndarray.device();
+    let (config, student) = match &args.student {
+        Some(dir) => {
+            let mut checkpoint = Checkpoint::open(dir)?;
+            (checkpoint.config.clone(), checkpoint.load_model(&device)?)
+        }
+        None => student_from_teacher(&teacher, SublnPlacement::All, serde_json::Value::Null, &device)?,
+    };
+    let engine = NativeModel::from_burn(&student, &config, EmbeddingStorage::Bf16);
+    drop(student);
+    let subln = config.student.as_ref().map(|s| s.subln).unwrap_or_default();
+    let mut cases: Vec<(String, Option<PathBuf>)> = Vec::new();
+    if !args.no_burn {
+        cases.push(("teacher f32 (burn)".into(), None));
+    }
+    cases.push(("teacher f32 (engine)".into(), None));
+    if !args.no_burn {
+        cases.push(("student fake-quant (burn)".into(), None));
+    }
+    for format in FORMATS {
+        if format == ExportFormat::HfBitnet && subln != SublnPlacement::All {
+            eprintln!("hf-bitnet skipped: the student has SubLN {subln:?}, the format expresses only `all`");
+            continue;
+        }
+        let dir = work.join(format.name());
+        write_export(&engine, format, &dir)?;
+        cases.push((format!("student {} (engine)", format.name()), Some(dir)));
+    }
+    drop(engine);
+
+    let mut rows: Vec<serde_json::Value> = Vec::new();
+    for (case, dir) in &cases {
+        eprintln!("{case} ...");
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .args(["bench", "decode-case", "--case", case, "--teacher"])
+            .arg(&teacher)
+            .args(["--prompt", &args.prompt.to_string(), "--new", &args.new.to_string()]);
+        if let Some(student) = &args.student {
+            command.arg("--student").arg(student);
+        }
+        if let Some(dir) = dir {
+            command.arg("--dir").arg(dir);
+        }
+        if let Some(threads) = args.threads {
+            command.env("RAYON_NUM_THREADS", threads.to_string());
+        }
+        let output = command.output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        rows.push(serde_json::from_slice(&output.stdout)?);
+    }
+    std::fs::remove_dir_all(&work)?;
+    print_rows(&rows, args.json);
+    Ok(())
+}
+
+fn print_rows(rows: &[serde_json::Value], json: bool) {
+    let speed = |row: &serde_json::Value, key: &str| row[key].as_f64().unwrap_or(f64::NAN);
+    // The honest baseline: whichever teacher implementation is faster at each phase.
+    let best_teacher = |key: &str| {
+        rows.iter()
+            .filter(|r| r["case"].as_str().is_some_and(|c| c.starts_with("teacher")))
+            .map(|r| speed(r, key))
+            .fold(f64::NAN, f64::max)
+    };
+    let (best_prefill, best_decode) = (
+        best_teacher("prefill_tokens_per_s"),
+        best_teacher("decode_tokens_per_s"),
+    );
+    for row in rows {
+        let (prefill, decode) = (speed(row, "prefill_tokens_per_s"), speed(row, "decode_tokens_per_s"));
+        if json {
+            let mut row = row.clone();
+            row["prefill_vs_best_teacher"] = (prefill / best_prefill).into();
+            row["decode_vs_best_teacher"] = (decode / best_decode).into();
+            println!("{row}");
+        } else {
+            println!(
+                "{:<28} prefill {:>8.1} tok/s (×{:>5.2})  decode {:>7.2} tok/s (×{:>5.2})  weights {:>8.1} MiB  peak RSS {:>7.0} MiB",
+                row["case"].as_str().unwrap_or(""),
+                prefill,
+                prefill / best_prefill,
+                decode,
+                decode / best_decode,
+                row["weight_bytes"]["total"].as_f64().unwrap_or(f64::NAN) / (1 << 20) as f64,
+                speed(row, "peak_rss_mib"),
+            );
+        }
+    }
+    if !json {
+        let threads = rows.first().map_or(0, |r| r["threads"].as_u64().unwrap_or(0));
+        println!("(× = ratio to the faster f32 teacher of the phase; {threads} threads)");
+    }
+}
+
+pub fn decode_case(args: DecodeCaseArgs) -> anyhow::Result<()> {
+    let device = BackendKind::Ndarray.device();
+    let burn_bytes = |config: &HunYuanConfig| {
+        let p = config.param_breakdown();
+        WeightBytes {
+            linears: 4 * p.linears,
+            embeddings: 4 * p.embeddings,
+            lm_head: 4 * p.lm_head,
+            norms: 4 * p.norms,
+        }
+    };
+    let (model, bytes): (Box<dyn LanguageModel>, WeightBytes) = match (args.case.as_str(), &args.dir) {
+        ("teacher f32 (burn)", _) => {
+            let mut checkpoint = Checkpoint::open(&args.teacher)?;
+            let bytes = burn_bytes(&checkpoint.config);
+            (Box::new(checkpoint.load_model(&device)?), bytes)
+        }
+        ("teacher f32 (engine)", _) => {
+            let model = load_native(&args.teacher)?;
+            let bytes = model.weight_bytes();
+            (Box::new(model), bytes)
+        }
+        ("student fake-quant (burn)", _) => {
+            let (config, model) = match &args.student {
+                Some(dir) => {
+                    let mut checkpoint = Checkpoint::open(dir)?;
+                    (checkpoint.config.clone(), checkpoint.load_model(&device)?)
+                }
+                None => student_from_teacher(&args.teacher, SublnPlacement::All, serde_json::Value::Null, &device)?,
+            };
+            (Box::new(model.frozen_for_inference()), burn_bytes(&config))
+        }
+        (_, Some(dir)) => {
+            let model = load_native(dir)?;
+            let bytes = model.weight_bytes();
+            (Box::new(model), bytes)
+        }
+        (case, None) => anyhow::bail!("unknown case `{case}`"),
+    };
+    let (prefill, decode) = time_decode(model.as_ref(), vocab_of(&args.teacher)?, args.prompt, args.new);
+    let row = serde_json::json!({
+        "bench": "decode", "case": args.case, "prompt": args.prompt, "new": args.new,
+        "threads": rayon::current_num_threads(),
+        "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode,
+        "weight_bytes": {"linears": bytes.linears, "embeddings": bytes.embeddings, "lm_head": bytes.lm_head,
+            "norms": bytes.norms, "total": bytes.total()},
+        "peak_rss_mib": peak_rss_mib(),
+    });
+    println!("{row}");
+    Ok(())
+}
+
+fn vocab_of(teacher: &Path) -> anyhow::Result<usize> {
+    Ok(HunYuanConfig::from_file(&teacher.join("config.json"))?.vocab_size)
+}
+
+/// Prefill tokens/s of a `prompt`-token prompt, then decode tokens/s of `new` greedy tokens (one warm-up token
+/// first, not counted).
+fn time_decode(model: &dyn LanguageModel, vocab: usize, prompt: usize, new: usize) -> (f64, f64) {
+    let ids: Vec<u32> = (0..prompt).map(|i| (i * 7919 % vocab) as u32).collect();
+    let mut state = model.start();
+    let started = Instant::now();
+    let mut logits = state.feed(&ids);
+    let prefill = prompt as f64 / started.elapsed().as_secs_f64();
+    logits = state.feed(&[argmax(&logits)]);
+    let started = Instant::now();
+    for _ in 0..new {
+        logits = state.feed(&[argmax(&logits)]);
+    }
+    (prefill, new as f64 / started.elapsed().as_secs_f64())
+}

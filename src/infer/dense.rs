@@ -1,0 +1,218 @@
+//! Full-precision row matrices of the CPU engine: embeddings and lm_head (bf16, int8 per row or f32) and the
+//! f32 linears of a teacher. `y = W x` is one dot product per row, on rayon's threads, with AVX2/FMA when the
+//! CPU has it: the same care the ternary kernel gets, so speed ratios compare kernels, not effort.
+
+use half::bf16;
+use rayon::prelude::*;
+
+use crate::ternary::transpose;
+
+/// Row-major `[rows, cols]` weights.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DenseMatrix {
+    F32 {
+        rows: usize,
+        cols: usize,
+        values: Vec<f32>,
+    },
+    Bf16 {
+        rows: usize,
+        cols: usize,
+        values: Vec<bf16>,
+    },
+    /// Symmetric int8 per row: `w[r, c] = values[r, c] · scales[r]`.
+    Int8 {
+        rows: usize,
+        cols: usize,
+        values: Vec<i8>,
+        scales: Vec<f32>,
+    },
+}
+
+const ROWS_PER_TASK: usize = 64;
+
+impl DenseMatrix {
+    /// Rounds f32 values to int8 per row: `scale = max|row| / 127`.
+    pub fn int8_from_f32(values: &[f32], rows: usize, cols: usize) -> Self {
+        let mut codes = Vec::with_capacity(values.len());
+        let mut scales = Vec::with_capacity(rows);
+        for row in values.chunks_exact(cols) {
+            let scale = row.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+            let inverse = if scale > 0.0 { scale.recip() } else { 0.0 };
+            codes.extend(
+                row.iter()
+                    .map(|v| (v * inverse).round_ties_even().clamp(-127.0, 127.0) as i8),
+            );
+            scales.push(scale);
+        }
+        Self::Int8 {
+            rows,
+            cols,
+            values: codes,
+            scales,
+        }
+    }
+
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Self::F32 { rows, cols, .. } | Self::Bf16 { rows, cols, .. } | Self::Int8 { rows, cols, .. } => {
+                (*rows, *cols)
+            }
+        }
+    }
+
+    /// Bytes of the stored weights.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Self::F32 { values, .. } => 4 * values.len(),
+            Self::Bf16 { values, .. } => 2 * values.len(),
+            Self::Int8 { values, scales, .. } => values.len() + 4 * scales.len(),
+        }
+    }
+
+    /// Row `row` widened to f32 (an embedding lookup).
+    pub fn row_f32(&self, row: usize) -> Vec<f32> {
+        let (_, cols) = self.shape();
+        let range = row * cols..(row + 1) * cols;
+        match self {
+            Self::F32 { values, .. } => values[range].to_vec(),
+            Self::Bf16 { values, .. } => values[range].iter().map(|v| v.to_f32()).collect(),
+            Self::Int8 { values, scales, .. } => values[range].iter().map(|&v| v as f32 * scales[row]).collect(),
+        }
+    }
+
+    /// `x: [tokens, cols]` → `[tokens, rows]`.
+    pub fn forward(&self, x: &[f32], tokens: usize) -> Vec<f32> {
+        let (rows, cols) = self.shape();
+        assert_eq!(x.len(), tokens * cols, "input width");
+        let mut by_row = vec![0f32; rows * tokens];
+        by_row
+            .par_chunks_mut(ROWS_PER_TASK * tokens)
+            .enumerate()
+            .for_each(|(task, out)| {
+                for (i, out_row) in out.chunks_exact_mut(tokens).enumerate() {
+                    let row = task * ROWS_PER_TASK + i;
+                    for (token, y) in out_row.iter_mut().enumerate() {
+                        *y = self.dot(row, &x[token * cols..(token + 1) * cols]);
+                    }
+                }
+            });
+        transpose(&by_row, rows, tokens)
+    }
+
+    fn dot(&self, row: usize, x: &[f32]) -> f32 {
+        let (_, cols) = self.shape();
+        let range = row * cols..(row + 1) * cols;
+        match self {
+            Self::F32 { values, .. } => dot_f32(&values[range], x),
+            Self::Bf16 { values, .. } => dot_bf16(&values[range], x),
+            Self::Int8 { values, scales, .. } => dot_i8(&values[range], x) * scales[row],
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Eight partial sums, the same association whatever the path, so SIMD and scalar agree to rounding.
+fn dot_lanes(len: usize, mut term: impl FnMut(usize) -> f32) -> f32 {
+    let mut lanes = [0f32; 8];
+    for i in 0..len {
+        lanes[i % 8] += term(i);
+    }
+    lanes.iter().sum()
+}
+
+pub fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: AVX2 and FMA are present (checked above).
+        return unsafe { simd::dot_f32(w, x) };
+    }
+    dot_lanes(w.len(), |i| w[i] * x[i])
+}
+
+pub fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: as above.
+        return unsafe { simd::dot_bf16(w, x) };
+    }
+    dot_lanes(w.len(), |i| w[i].to_f32() * x[i])
+}
+
+pub fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: as above.
+        return unsafe { simd::dot_i8(w, x) };
+    }
+    dot_lanes(w.len(), |i| w[i] as f32 * x[i])
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::*;
+
+    use half::bf16;
+
+    #[target_feature(enable = "avx2,fma")]
+    fn hsum(v: __m256) -> f32 {
+        let halves = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
+        _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)))
+    }
+
+    /// `w` and `x` widened eight at a time by `load`, fused multiply-add, scalar tail.
+    #[target_feature(enable = "avx2,fma")]
+    fn dot_with(len: usize, x: &[f32], load: impl Fn(usize) -> __m256, tail: impl Fn(usize) -> f32) -> f32 {
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let full = len / 32 * 32;
+        for i in (0..full).step_by(32) {
+            for (k, a) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 8k + 8 ≤ full ≤ len = x.len().
+                let xv = unsafe { _mm256_loadu_ps(x.as_ptr().add(i + 8 * k)) };
+                *a = _mm256_fmadd_ps(load(i + 8 * k), xv, *a);
+            }
+        }
+        let mut sum = hsum(_mm256_add_ps(
+            _mm256_add_ps(acc[0], acc[1]),
+            _mm256_add_ps(acc[2], acc[3]),
+        ));
+        for i in full..len {
+            sum += tail(i) * x[i];
+        }
+        sum
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
+        assert_eq!(w.len(), x.len());
+        // SAFETY: `dot_with` asks for i + 8 ≤ len.
+        dot_with(w.len(), x, |i| unsafe { _mm256_loadu_ps(w.as_ptr().add(i)) }, |i| w[i])
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
+        assert_eq!(w.len(), x.len());
+        let load = |i: usize| {
+            // SAFETY: as above; bf16 is the high half of an f32, so widening is a 16-bit shift.
+            let raw = unsafe { _mm_loadu_si128(w.as_ptr().add(i) as *const __m128i) };
+            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(raw)))
+        };
+        dot_with(w.len(), x, load, |i| w[i].to_f32())
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
+        assert_eq!(w.len(), x.len());
+        let load = |i: usize| {
+            // SAFETY: as above; reads 8 bytes.
+            let raw = unsafe { _mm_loadl_epi64(w.as_ptr().add(i) as *const __m128i) };
+            _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(raw))
+        };
+        dot_with(w.len(), x, load, |i| w[i] as f32)
+    }
+}

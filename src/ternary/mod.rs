@@ -1,0 +1,10 @@
+//! 1.58-bit weights as stored and as computed with: the three packed layouts, per-token int8 activations, and
+//! the ternary × int8 kernel that exported students run on.
+
+mod activations;
+mod kernel;
+pub mod pack;
+
+pub use activations::Int8Activations;
+pub(crate) use kernel::transpose;
+pub use kernel::{PackedTernary, dot_shifted_portable};
