@@ -14,7 +14,7 @@ use bitdistill::model::SublnPlacement;
 use bitdistill::quant::int8_codes;
 use bitdistill::ternary::{Int8Activations, PackedTernary, dot_shifted_portable};
 use burn::tensor::{Int, Tensor, TensorData};
-use common::{fixture_dir, relative_l2, temp_dir, values};
+use common::{fixture_dir, init_student, relative_l2, temp_dir, values};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -177,22 +177,6 @@ fn linear_bytes_shrink_by_the_packing_ratio() {
     assert_eq!(packed[2].1, codes_bytes(|r, c| r * c.div_ceil(5)));
     assert_eq!(codes_bytes(|r, c| r * c), linears);
     std::fs::remove_dir_all(dir).unwrap();
-}
-
-fn init_student(dir: &std::path::Path, subln: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args([
-            "student",
-            "init",
-            "--teacher",
-            fixture_dir().to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-        ])
-        .args(["--subln", subln])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -11,26 +11,9 @@ use bitdistill::distill::student_from_teacher;
 use bitdistill::model::{Projection, SublnPlacement};
 use burn::tensor::{Int, Tensor, TensorData};
 use common::naive::NaiveModel;
-use common::{fixture_dir, reference, relative_l2, temp_dir, values};
+use common::{fixture_dir, init_student, reference, relative_l2, temp_dir, values};
 
 const IDS: [i64; 10] = [3, 141, 59, 265, 358, 97, 93, 238, 462, 64];
-
-fn init_student(dir: &std::path::Path, subln: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args([
-            "student",
-            "init",
-            "--teacher",
-            fixture_dir().to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-            "--subln",
-            subln,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
 
 #[test]
 fn paper_placement_puts_subln_on_o_proj_and_down_proj_only() {

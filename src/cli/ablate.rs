@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::demo::{AblationOptions, AblationRow, ablation_markdown, assets_dir, run_ablation};
+use bitdistill::demo::{AblationOptions, AblationRow, Budget, ablation_markdown, assets_dir, run_ablation};
 use bitdistill::train::TrainEvent;
 
 #[derive(clap::Args)]
@@ -23,15 +23,8 @@ pub struct Args {
     rows: Vec<AblationRow>,
     #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
     backend: BackendKind,
-    /// Shorten Stage 2 to this many tokens.
-    #[arg(long)]
-    stage2_tokens: Option<usize>,
-    /// Shorten Stage 3 to this many steps.
-    #[arg(long)]
-    stage3_steps: Option<usize>,
-    /// Test sentences per language pair.
-    #[arg(long, default_value_t = 100)]
-    eval_limit: usize,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -46,9 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         options.rows = args.rows;
     }
     options.backend = args.backend;
-    options.stage2_tokens = args.stage2_tokens;
-    options.stage3_steps = args.stage3_steps;
-    options.eval_limit = args.eval_limit;
+    options.budget = args.budget;
     let mut stderr = std::io::stderr();
     let results = run_ablation(&options, &mut |row, event| {
         if let TrainEvent::Step(m) = &event {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::demo::{DemoOptions, assets_dir, run_demo};
+use bitdistill::demo::{Budget, DemoOptions, assets_dir, run_demo};
 use bitdistill::train::TrainEvent;
 
 #[derive(clap::Args)]
@@ -20,15 +20,8 @@ pub struct Args {
     assets: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
     backend: BackendKind,
-    /// Shorten Stage 2 to this many tokens (for a quick check).
-    #[arg(long)]
-    stage2_tokens: Option<usize>,
-    /// Shorten Stage 3 to this many steps.
-    #[arg(long)]
-    stage3_steps: Option<usize>,
-    /// Test sentences per language pair.
-    #[arg(long, default_value_t = 100)]
-    eval_limit: usize,
+    #[command(flatten)]
+    budget: Budget,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -39,9 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         assets: args.assets.unwrap_or_else(assets_dir),
         out: args.out,
         backend: args.backend,
-        stage2_tokens: args.stage2_tokens,
-        stage3_steps: args.stage3_steps,
-        eval_limit: args.eval_limit,
+        budget: args.budget,
     };
     let mut stderr = std::io::stderr();
     let report = run_demo(&options, &mut |event| {

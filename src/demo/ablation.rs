@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DEMO_RUN_FILE, DEMO_TEST_FILE, ModelSummary, limit_per_pair, summarize};
+use super::{Budget, DEMO_RUN_FILE, DEMO_TEST_FILE, ModelSummary, limit_per_pair, summarize};
 use crate::atomic::write_atomic;
 use crate::backend::BackendKind;
 use crate::data::read_pairs;
@@ -111,10 +111,7 @@ pub struct AblationOptions {
     pub out: PathBuf,
     pub backend: BackendKind,
     pub rows: Vec<AblationRow>,
-    pub stage2_tokens: Option<usize>,
-    pub stage3_steps: Option<usize>,
-    /// Test pairs per language pair.
-    pub eval_limit: usize,
+    pub budget: Budget,
     /// The held-out pairs (default: the demo's test split).
     pub test: PathBuf,
 }
@@ -127,9 +124,7 @@ impl AblationOptions {
             out,
             backend: BackendKind::Ndarray,
             rows: AblationRow::ALL.to_vec(),
-            stage2_tokens: None,
-            stage3_steps: None,
-            eval_limit: 100,
+            budget: Budget::default(),
             test: assets.join(DEMO_TEST_FILE),
         }
     }
@@ -156,13 +151,8 @@ pub fn run_ablation(
     let mut base = RunConfig::from_file(&options.run_file)?;
     base.out = options.out.clone();
     base.backend = options.backend;
-    if let Some(tokens) = options.stage2_tokens {
-        base.stage2.tokens = tokens;
-    }
-    if let Some(steps) = options.stage3_steps {
-        base.stage3.steps = steps;
-    }
-    let test = limit_per_pair(read_pairs(&options.test, ("en", "pt"))?, options.eval_limit);
+    options.budget.apply(&mut base);
+    let test = limit_per_pair(read_pairs(&options.test, ("en", "pt"))?, options.budget.eval_limit);
     let mut results = Vec::new();
     for &row in &options.rows {
         let result_file = options.out.join(row.slug()).join("result.json");

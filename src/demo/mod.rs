@@ -42,17 +42,48 @@ pub fn assets_dir() -> PathBuf {
         .unwrap_or(built)
 }
 
+/// How much the demo and the ablation train and evaluate: the run file's budget unless shortened (CI).
+#[derive(Clone, Debug, clap::Args)]
+pub struct Budget {
+    /// Shorten Stage 2 to this many tokens.
+    #[arg(long)]
+    pub stage2_tokens: Option<usize>,
+    /// Shorten Stage 3 to this many steps.
+    #[arg(long)]
+    pub stage3_steps: Option<usize>,
+    /// Test sentences per language pair.
+    #[arg(long, default_value_t = 100)]
+    pub eval_limit: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            stage2_tokens: None,
+            stage3_steps: None,
+            eval_limit: 100,
+        }
+    }
+}
+
+impl Budget {
+    pub fn apply(&self, config: &mut RunConfig) {
+        if let Some(tokens) = self.stage2_tokens {
+            config.stage2.tokens = tokens;
+        }
+        if let Some(steps) = self.stage3_steps {
+            config.stage3.steps = steps;
+        }
+    }
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
     pub assets: PathBuf,
     pub out: PathBuf,
     pub backend: BackendKind,
-    /// Overrides of the run file, for a shortened demo (CI).
-    pub stage2_tokens: Option<usize>,
-    pub stage3_steps: Option<usize>,
-    /// Test pairs per language pair (the bundled split has more).
-    pub eval_limit: usize,
+    pub budget: Budget,
 }
 
 /// Distils, evaluates and writes `out/report.{json,md}` and `out/*.png`.
@@ -60,12 +91,7 @@ pub fn run_demo(options: &DemoOptions, emit: &mut dyn FnMut(TrainEvent)) -> Resu
     let mut config = RunConfig::from_file(&options.assets.join(DEMO_RUN_FILE))?;
     config.out = options.out.clone();
     config.backend = options.backend;
-    if let Some(tokens) = options.stage2_tokens {
-        config.stage2.tokens = tokens;
-    }
-    if let Some(steps) = options.stage3_steps {
-        config.stage3.steps = steps;
-    }
+    options.budget.apply(&mut config);
     // A fresh run each time: the demo is a showcase, not a resumable job.
     let _ = std::fs::remove_dir_all(config.out.join("checkpoints"));
     let mut steps = Vec::new();
@@ -82,7 +108,7 @@ pub fn run_demo(options: &DemoOptions, emit: &mut dyn FnMut(TrainEvent)) -> Resu
     };
 
     let mut test = read_pairs(&options.assets.join(DEMO_TEST_FILE), ("en", "pt"))?;
-    test = limit_per_pair(test, options.eval_limit);
+    test = limit_per_pair(test, options.budget.eval_limit);
     let teacher = summarize("teacher (bf16)", &config.teacher, &test, options.backend)?;
     let student = summarize("student (1.58-bit, fake-quant)", &student_dir, &test, options.backend)?;
     let packed_dir = options.out.join("student-packed2");

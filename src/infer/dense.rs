@@ -2,10 +2,8 @@
 //! f32 linears of a teacher. `y = W x` is one dot product per row, on rayon's threads, with AVX2/FMA when the
 //! CPU has it: the same care the ternary kernel gets, so speed ratios compare kernels, not effort.
 
+use crate::ternary::rows_in_parallel;
 use half::bf16;
-use rayon::prelude::*;
-
-use crate::ternary::transpose;
 
 /// Row-major `[rows, cols]` weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,19 +83,9 @@ impl DenseMatrix {
     pub fn forward(&self, x: &[f32], tokens: usize) -> Vec<f32> {
         let (rows, cols) = self.shape();
         assert_eq!(x.len(), tokens * cols, "input width");
-        let mut by_row = vec![0f32; rows * tokens];
-        by_row
-            .par_chunks_mut(ROWS_PER_TASK * tokens)
-            .enumerate()
-            .for_each(|(task, out)| {
-                for (i, out_row) in out.chunks_exact_mut(tokens).enumerate() {
-                    let row = task * ROWS_PER_TASK + i;
-                    for (token, y) in out_row.iter_mut().enumerate() {
-                        *y = self.dot(row, &x[token * cols..(token + 1) * cols]);
-                    }
-                }
-            });
-        transpose(&by_row, rows, tokens)
+        rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
+            self.dot(row, &x[token * cols..(token + 1) * cols])
+        })
     }
 
     fn dot(&self, row: usize, x: &[f32]) -> f32 {

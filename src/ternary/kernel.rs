@@ -64,29 +64,35 @@ impl PackedTernary {
     /// `y: [tokens, rows]` from `x: [tokens, cols]` quantized, on rayon's threads.
     pub fn forward(&self, x: &Int8Activations) -> Vec<f32> {
         assert_eq!(x.cols, self.cols, "activation width");
-        let tokens = x.tokens;
-        let mut by_row = vec![0f32; self.rows * tokens];
-        by_row
-            .par_chunks_mut(ROWS_PER_TASK * tokens)
-            .enumerate()
-            .for_each(|(task, out)| {
-                for (i, out_row) in out.chunks_exact_mut(tokens).enumerate() {
-                    let row = task * ROWS_PER_TASK + i;
-                    for (token, y) in out_row.iter_mut().enumerate() {
-                        *y = self.dot(row, x, token) as f32 * (self.scale / x.scales[token]);
-                    }
-                }
-            });
-        transpose(&by_row, self.rows, tokens)
+        rows_in_parallel(self.rows, x.tokens, ROWS_PER_TASK, |row, token| {
+            self.dot(row, x, token) as f32 * (self.scale / x.scales[token])
+        })
     }
 }
 
-/// `[rows, cols]` → `[cols, rows]`.
-pub(crate) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0f32; values.len()];
+/// `y[token, row] = value(row, token)` for `rows × tokens` outputs, `rows_per_task` rows a rayon task: a task
+/// reads its weight rows once for every token.
+pub(crate) fn rows_in_parallel(
+    rows: usize,
+    tokens: usize,
+    rows_per_task: usize,
+    value: impl Fn(usize, usize) -> f32 + Sync,
+) -> Vec<f32> {
+    let mut by_row = vec![0f32; rows * tokens];
+    by_row
+        .par_chunks_mut(rows_per_task * tokens)
+        .enumerate()
+        .for_each(|(task, out)| {
+            for (i, out_row) in out.chunks_exact_mut(tokens).enumerate() {
+                for (token, y) in out_row.iter_mut().enumerate() {
+                    *y = value(task * rows_per_task + i, token);
+                }
+            }
+        });
+    let mut out = vec![0f32; by_row.len()];
     for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = values[r * cols + c];
+        for t in 0..tokens {
+            out[t * rows + r] = by_row[r * tokens + t];
         }
     }
     out

@@ -6,5 +6,5 @@ mod kernel;
 pub mod pack;
 
 pub use activations::Int8Activations;
-pub(crate) use kernel::transpose;
+pub(crate) use kernel::rows_in_parallel;
 pub use kernel::{PackedTernary, dot_shifted_portable};

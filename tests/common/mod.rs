@@ -52,3 +52,13 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `bitdistill student init` of the fixture into `dir` with SubLN placement `subln`.
+pub fn init_student(dir: &std::path::Path, subln: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+        .args(["student", "init", "--teacher", fixture_dir().to_str().unwrap(), "--out", dir.to_str().unwrap()])
+        .args(["--subln", subln])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
