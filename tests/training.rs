@@ -281,3 +281,33 @@ fn a_distilled_layer_beyond_the_model_is_refused() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_paused_run_takes_single_steps_on_request_and_stops_cleanly() {
+    let dir = temp_dir("pause");
+    training_setup(&dir);
+    let path = write_run_file(&dir, "paused", "[stage3]\nsteps = 20\n[optim]\nbatch_size = 2\n");
+    let config = RunConfig::from_file(&path).unwrap();
+    let control = RunControl::default();
+    control.pause();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let worker = {
+        let control = control.clone();
+        std::thread::spawn(move || run(&config, false, &control, &mut |event| sender.send(event).unwrap()))
+    };
+    let next_step = || loop {
+        if let TrainEvent::Step(m) = receiver.recv_timeout(std::time::Duration::from_secs(60)).unwrap() {
+            return m.step;
+        }
+    };
+    control.step_once();
+    assert_eq!(next_step(), 1);
+    control.step_once();
+    assert_eq!(next_step(), 2);
+    // Still paused: no third step arrives on its own.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(receiver.try_iter().all(|e| !matches!(e, TrainEvent::Step(_))));
+    control.stop();
+    assert_eq!(worker.join().unwrap().unwrap(), RunOutcome::Stopped);
+    std::fs::remove_dir_all(dir).unwrap();
+}

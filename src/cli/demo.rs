@@ -9,7 +9,7 @@ use bitdistill::train::TrainEvent;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Run in the terminal (the GUI is not built yet, so this is currently the only mode).
+    /// Run in the terminal; without it the demo opens in the desktop app.
     #[arg(long)]
     headless: bool,
     /// Where the run, the student and the report go.
@@ -26,7 +26,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     if !args.headless {
-        anyhow::bail!("the desktop app is not built yet: run `bitdistill demo --headless`");
+        return super::gui::open(super::gui::Args::default(), true);
     }
     let options = DemoOptions {
         assets: args.assets.unwrap_or_else(assets_dir),

@@ -8,6 +8,7 @@ mod distill;
 mod eval;
 mod export;
 mod generate;
+mod gui;
 mod inspect;
 mod loaded;
 mod logits;
@@ -23,14 +24,17 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "bitdistill", version, about)]
 pub struct Cli {
+    /// Without a command, the desktop app opens on the embedded demo.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// The embedded demo: distil the bundled tiny translator and compare teacher and student.
     Demo(demo::Args),
+    /// The desktop app (BitDistill Studio).
+    Gui(gui::Args),
     /// The paper's ablation on the demo's data: BitNet-SFT, + SubLN, + Stage 2, + LD, + AD, SubLN `all`.
     Ablate(ablate::Args),
     /// Architecture, parameter counts, dtype and bytes of a checkpoint (config alone is enough).
@@ -68,8 +72,12 @@ enum Command {
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
-        match self.command {
+        let Some(command) = self.command else {
+            return gui::run(gui::Args::default());
+        };
+        match command {
             Command::Demo(args) => demo::run(args),
+            Command::Gui(args) => gui::run(args),
             Command::Ablate(args) => ablate::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Logits(args) => logits::run(args),

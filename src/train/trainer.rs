@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use burn::module::Module;
@@ -29,10 +29,14 @@ use crate::model::{HunYuan, HunYuanConfig, Probes, SublnPlacement};
 use crate::quant::warmup_blend;
 use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
 
-/// Lets another thread stop a run; the trainer checkpoints and returns at the next step.
+/// Lets another thread steer a run between optimizer steps: stop (the trainer checkpoints and returns), pause,
+/// resume, or take single steps while paused.
 #[derive(Clone, Debug, Default)]
 pub struct RunControl {
     stop: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
+    /// Steps a paused run may still take (the GUI's step button).
+    single_steps: Arc<AtomicUsize>,
 }
 
 impl RunControl {
@@ -40,8 +44,38 @@ impl RunControl {
         self.stop.store(true, Ordering::Relaxed);
     }
 
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::Relaxed);
+    }
+
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::Relaxed);
+    }
+
+    /// While paused: lets exactly one more optimizer step run.
+    pub fn step_once(&self) {
+        self.single_steps.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Blocks while paused, until resumed, stopped, or granted a single step.
+    fn wait_while_paused(&self) {
+        while self.is_paused() && !self.stopped() {
+            let granted = self
+                .single_steps
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+            if granted.is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 }
 
@@ -236,6 +270,7 @@ impl Run<'_> {
         let mut last_good: Option<PathBuf> = None;
 
         while state.step < total_steps {
+            control.wait_while_paused();
             if control.stopped() {
                 self.checkpoint(&student, &optimizer, &state, checkpoints)?;
                 return Ok((student, true));

@@ -56,7 +56,14 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// `bitdistill student init` of the fixture into `dir` with SubLN placement `subln`.
 pub fn init_student(dir: &std::path::Path, subln: &str) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args(["student", "init", "--teacher", fixture_dir().to_str().unwrap(), "--out", dir.to_str().unwrap()])
+        .args([
+            "student",
+            "init",
+            "--teacher",
+            fixture_dir().to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ])
         .args(["--subln", subln])
         .output()
         .unwrap();

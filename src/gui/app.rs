@@ -1,0 +1,199 @@
+//! The app: a panel bar, one panel at a time, persisted settings, and the close guard for a running training.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::attention_panel::AttentionPanel;
+use super::model_panel::ModelPanel;
+use super::quantize_panel::QuantizePanel;
+use super::screenshots::ScreenshotTour;
+use super::train_panel::TrainPanel;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Panel {
+    Model,
+    Quantize,
+    Train,
+    Attention,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 4] = [Panel::Model, Panel::Quantize, Panel::Train, Panel::Attention];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Panel::Model => "Model",
+            Panel::Quantize => "Quantize",
+            Panel::Train => "Train",
+            Panel::Attention => "Attention",
+        }
+    }
+}
+
+/// What survives a restart (eframe storage): paths, the open panel, the smoothing.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub model_dir: String,
+    pub run_file: String,
+    pub panel: Panel,
+    pub smoothing: f64,
+}
+
+impl Settings {
+    /// The embedded demo: the bundled teacher and the demo's run file.
+    pub fn demo(assets: &std::path::Path) -> Self {
+        Self {
+            model_dir: assets.join("tiny-hymt").display().to_string(),
+            run_file: assets.join(crate::demo::DEMO_RUN_FILE).display().to_string(),
+            panel: Panel::Train,
+            smoothing: 0.6,
+        }
+    }
+}
+
+pub struct StudioApp {
+    pub panel: Panel,
+    pub model: ModelPanel,
+    pub quantize: QuantizePanel,
+    pub train: TrainPanel,
+    pub attention: AttentionPanel,
+    confirm_close: bool,
+    tour: Option<ScreenshotTour>,
+    /// Start the run file's training on the first frame (`bitdistill demo` without `--headless`).
+    pub start_on_open: bool,
+}
+
+impl StudioApp {
+    pub fn new(settings: Settings, tour: Option<ScreenshotTour>) -> Self {
+        let mut train = TrainPanel::new(settings.run_file.clone());
+        train.smoothing = settings.smoothing;
+        let mut model = ModelPanel::new(settings.model_dir.clone());
+        model.load();
+        Self {
+            panel: settings.panel,
+            model,
+            quantize: QuantizePanel::default(),
+            train,
+            attention: AttentionPanel::default(),
+            confirm_close: false,
+            tour,
+            start_on_open: false,
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            model_dir: self.model.path.clone(),
+            run_file: self.train.run_file.clone(),
+            panel: self.panel,
+            smoothing: self.train.smoothing,
+        }
+    }
+
+    /// One frame of the whole app inside `ui` (also what the tests drive).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.model.poll();
+        self.train.poll();
+        self.guard_close(ui.ctx());
+        if std::mem::take(&mut self.start_on_open) {
+            self.train.start(false, ui.ctx());
+        }
+        if let Some(tour) = &mut self.tour {
+            tour.advance(ui.ctx(), &mut self.panel, &mut self.train);
+        }
+        ui.horizontal(|ui| {
+            for panel in Panel::ALL {
+                ui.selectable_value(&mut self.panel, panel, panel.name());
+            }
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().show(ui, |ui| match self.panel {
+            Panel::Model => self.model.ui(ui),
+            Panel::Quantize => self.quantize.ui(ui, self.model.opened.as_ref()),
+            Panel::Train => self.train.ui(ui),
+            Panel::Attention => self.attention.ui(ui, self.train.history.latest_snapshot.as_deref()),
+        });
+        if self.train.is_running() {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+        }
+    }
+
+    /// Closing the window while a run trains asks first; stopping checkpoints, so the run can be resumed.
+    fn guard_close(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && self.train.is_running() && self.tour.is_none() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm_close = true;
+        }
+        if !self.confirm_close {
+            return;
+        }
+        egui::Modal::new(egui::Id::unique("confirm-close")).show(ctx, |ui| {
+            ui.label("A distillation is running. Stop it (after a checkpoint, so it can be resumed) and quit?");
+            ui.horizontal(|ui| {
+                if ui.button("Stop and quit").clicked() {
+                    self.train.stop();
+                    self.confirm_close = false;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Keep training").clicked() {
+                    self.confirm_close = false;
+                }
+            });
+        });
+    }
+}
+
+impl eframe::App for StudioApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        egui::CentralPanel::default().show(ui, |ui| self.show(ui));
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings());
+    }
+
+    fn on_exit(&mut self) {
+        self.train.stop();
+    }
+}
+
+/// Options of `bitdistill gui`.
+#[derive(Clone, Debug, Default)]
+pub struct GuiOptions {
+    pub assets: PathBuf,
+    /// Take a PNG of every panel into this folder after a short demo run, then exit.
+    pub screenshot_dir: Option<PathBuf>,
+    /// Optimizer steps the screenshot run trains before the pictures.
+    pub screenshot_steps: usize,
+    /// Open on the demo and start its distillation at once.
+    pub start_demo: bool,
+}
+
+/// Opens the window (blocks until it closes).
+pub fn run_gui(options: GuiOptions) -> eframe::Result {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1100.0, 800.0])
+            .with_title("BitDistill Studio"),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "BitDistill Studio",
+        native,
+        Box::new(move |cc| {
+            let tour = options
+                .screenshot_dir
+                .clone()
+                .map(|dir| ScreenshotTour::new(dir, options.screenshot_steps));
+            let fresh = tour.is_some() || options.start_demo;
+            let settings = match cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)) {
+                Some(saved) if !fresh => saved,
+                _ => Settings::demo(&options.assets),
+            };
+            let mut app = StudioApp::new(settings, tour);
+            app.start_on_open = options.start_demo;
+            Ok(Box::new(app))
+        }),
+    )
+}

@@ -1,0 +1,146 @@
+//! Everything the Train and Attention panels draw, accumulated from the trainer's event stream.
+
+use std::time::Instant;
+
+use crate::train::{Snapshot, Stage, StepMetrics, TrainEvent};
+
+#[derive(Debug, Default)]
+pub struct RunHistory {
+    pub steps: Vec<StepMetrics>,
+    /// (index into `steps` when taken, per-layer share of −1/0/+1).
+    pub shares: Vec<(usize, Vec<[f64; 3]>)>,
+    pub latest_snapshot: Option<Box<Snapshot>>,
+    pub stage: Option<(Stage, usize)>,
+    pub finished: Option<String>,
+    pub failed: Option<String>,
+    last_step_at: Option<Instant>,
+    /// Exponential average of seconds per step.
+    seconds_per_step: Option<f64>,
+}
+
+impl RunHistory {
+    pub fn push(&mut self, event: TrainEvent) {
+        match event {
+            TrainEvent::StageStarted { stage, total_steps, .. } => self.stage = Some((stage, total_steps)),
+            TrainEvent::Step(metrics) => {
+                let now = Instant::now();
+                if let Some(last) = self.last_step_at {
+                    let seconds = now.duration_since(last).as_secs_f64();
+                    self.seconds_per_step = Some(self.seconds_per_step.map_or(seconds, |s| 0.8 * s + 0.2 * seconds));
+                }
+                self.last_step_at = Some(now);
+                self.steps.push(metrics);
+            }
+            TrainEvent::Snapshot(snapshot) => {
+                self.shares.push((
+                    self.steps.len(),
+                    snapshot.layers.iter().map(|l| l.ternary_share).collect(),
+                ));
+                self.latest_snapshot = Some(snapshot);
+            }
+            TrainEvent::Finished { student } => self.finished = Some(student),
+            TrainEvent::Failed { message } => self.failed = Some(message),
+            TrainEvent::Checkpoint { .. } | TrainEvent::StageFinished { .. } => {}
+        }
+    }
+
+    /// `[x, y]` points of one metric over all steps so far (x = optimizer steps across stages); steps where the
+    /// metric is absent (e.g. the KD terms in Stage 2) are skipped.
+    pub fn series(&self, metric: impl Fn(&StepMetrics) -> Option<f64>) -> Vec<[f64; 2]> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| metric(m).map(|y| [(i + 1) as f64, y]))
+            .collect()
+    }
+
+    /// Status line: stage, step, speed and estimated time left in the current stage.
+    pub fn status(&self) -> String {
+        if let Some(message) = &self.failed {
+            return format!("failed: {message}");
+        }
+        if let Some(student) = &self.finished {
+            return format!("finished: student in {student}");
+        }
+        let Some(last) = self.steps.last() else {
+            return "not started".into();
+        };
+        let eta = self
+            .seconds_per_step
+            .map(|s| {
+                format!(
+                    " · {:.1} s/step · ETA {:.0} s",
+                    s,
+                    s * (last.total_steps - last.step) as f64
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "{:?} step {}/{} · loss {:.3}{eta}",
+            last.stage, last.step, last.total_steps, last.loss
+        )
+    }
+}
+
+/// Exponential moving average with weight `smoothing` ∈ [0, 1) on the past (0 = raw), TensorBoard-style with
+/// debiasing so the first points are not pulled towards zero.
+pub fn smooth(points: &[[f64; 2]], smoothing: f64) -> Vec<[f64; 2]> {
+    let mut average = 0.0;
+    let mut weight = 0.0;
+    points
+        .iter()
+        .map(|&[x, y]| {
+            average = smoothing * average + (1.0 - smoothing) * y;
+            weight = smoothing * weight + (1.0 - smoothing);
+            [x, average / weight]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(step: usize, loss: f64, kd: Option<f64>) -> TrainEvent {
+        TrainEvent::Step(StepMetrics {
+            stage: Stage::Distill,
+            step,
+            total_steps: 10,
+            loss,
+            ce: loss,
+            logits_kd: kd,
+            attention_kd: None,
+            lr: 1e-4,
+            grad_norm: 1.0,
+            tokens_per_s: 100.0,
+            quant_blend: 1.0,
+        })
+    }
+
+    #[test]
+    fn a_curve_has_one_point_per_step_event() {
+        let mut history = RunHistory::default();
+        for i in 1..=7 {
+            history.push(step(i, 10.0 - i as f64, (i % 2 == 0).then_some(0.5)));
+        }
+        let loss = history.series(|m| Some(m.loss));
+        assert_eq!(loss.len(), 7);
+        assert_eq!(loss[6], [7.0, 3.0]);
+        assert_eq!(history.series(|m| m.logits_kd).len(), 3);
+        assert!(
+            history.status().starts_with("Distill step 7/10 · loss 3.000"),
+            "{}",
+            history.status()
+        );
+    }
+
+    #[test]
+    fn smoothing_is_debiased_and_zero_is_raw() {
+        let points = [[1.0, 4.0], [2.0, 2.0]];
+        assert_eq!(smooth(&points, 0.0), points.to_vec());
+        // 0.5: a1 = 2, w1 = 0.5 → 4; a2 = 1 + 1 = 2, w2 = 0.75 → 2.666…
+        let s = smooth(&points, 0.5);
+        assert_eq!(s[0], [1.0, 4.0]);
+        assert!((s[1][1] - 8.0 / 3.0).abs() < 1e-12);
+    }
+}

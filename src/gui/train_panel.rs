@@ -1,0 +1,279 @@
+//! Train: the run file as a form (load/save TOML), Start / Pause / Step / Resume / Stop, live curves of every
+//! loss term, lr, grad norm and tokens/s with a smoothing slider, per-layer −1/0/+1 shares over time, and a
+//! status line with ETA. The run lives on a worker thread; this panel only reads its events.
+
+use std::path::PathBuf;
+
+use egui::Ui;
+use egui_plot::{Legend, Line, Plot};
+
+use super::history::{RunHistory, smooth};
+use super::worker::TrainingWorker;
+use crate::model::SublnPlacement;
+use crate::train::{Method, RunConfig, RunOutcome};
+
+pub struct TrainPanel {
+    pub config: Option<RunConfig>,
+    pub run_file: String,
+    pub smoothing: f64,
+    pub share_layer: usize,
+    pub history: RunHistory,
+    pub worker: Option<TrainingWorker>,
+    pub message: Option<String>,
+}
+
+impl TrainPanel {
+    pub fn new(run_file: String) -> Self {
+        let mut panel = Self {
+            config: None,
+            run_file,
+            smoothing: 0.6,
+            share_layer: 0,
+            history: RunHistory::default(),
+            worker: None,
+            message: None,
+        };
+        panel.load_run_file();
+        panel
+    }
+
+    pub fn load_run_file(&mut self) {
+        match RunConfig::from_file(&PathBuf::from(self.run_file.trim())) {
+            Ok(config) => {
+                self.config = Some(config);
+                self.message = None;
+            }
+            Err(e) => self.message = Some(e.to_string()),
+        }
+    }
+
+    fn save_run_file(&mut self) {
+        let Some(config) = &self.config else { return };
+        let path = PathBuf::from(self.run_file.trim());
+        self.message = Some(match toml::to_string_pretty(config) {
+            Ok(text) => match crate::atomic::write_atomic(&path, text.as_bytes()) {
+                Ok(()) => format!("saved {}", path.display()),
+                Err(e) => e.to_string(),
+            },
+            Err(e) => e.to_string(),
+        });
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.worker.as_ref().is_some_and(TrainingWorker::is_running)
+    }
+
+    /// Starts the run of the form (fresh, or resuming from its last checkpoint).
+    pub fn start(&mut self, resume: bool, ctx: &egui::Context) {
+        let Some(config) = self.config.clone() else { return };
+        if !resume {
+            self.history = RunHistory::default();
+        }
+        let ctx = ctx.clone();
+        self.worker = Some(TrainingWorker::start(config, resume, move || ctx.request_repaint()));
+    }
+
+    /// Moves the worker's new events into the history.
+    pub fn poll(&mut self) {
+        if let Some(worker) = &mut self.worker {
+            for event in worker.drain() {
+                self.history.push(event);
+            }
+            if let Some(Ok(RunOutcome::Stopped)) = worker.outcome() {
+                self.message = Some("stopped after a checkpoint: Resume continues from it".into());
+            }
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(worker) = &self.worker {
+            worker.control.stop();
+        }
+    }
+
+    fn form(&mut self, ui: &mut Ui) {
+        let running = self.is_running();
+        let Some(c) = &mut self.config else { return };
+        ui.add_enabled_ui(!running, |ui| {
+            egui::Grid::new("run-form").num_columns(2).show(ui, |ui| {
+                let label = ui.label("method");
+                egui::ComboBox::from_id_salt("method")
+                    .selected_text(format!("{:?}", c.method))
+                    .show_ui(ui, |ui| {
+                        for m in [Method::Bitdistill, Method::BitnetSft, Method::FullPrecision] {
+                            ui.selectable_value(&mut c.method, m, format!("{m:?}"));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("SubLN");
+                egui::ComboBox::from_id_salt("subln")
+                    .selected_text(format!("{:?}", c.student.subln))
+                    .show_ui(ui, |ui| {
+                        for p in [SublnPlacement::Paper, SublnPlacement::All, SublnPlacement::None] {
+                            ui.selectable_value(&mut c.student.subln, p, format!("{p:?}"));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Stage-2 tokens");
+                ui.add(egui::DragValue::new(&mut c.stage2.tokens).speed(512))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Stage-3 steps");
+                ui.add(egui::DragValue::new(&mut c.stage3.steps)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("λ (logits KD)");
+                ui.add(egui::DragValue::new(&mut c.stage3.lambda).speed(0.1))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("γ (attention KD)");
+                ui.add(egui::DragValue::new(&mut c.stage3.gamma).speed(10.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("τ");
+                ui.add(egui::DragValue::new(&mut c.stage3.tau).speed(0.1).range(0.1..=100.0))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("distilled layer (empty: default)");
+                let mut layer = c.stage3.layer.map(|l| l.to_string()).unwrap_or_default();
+                if ui.text_edit_singleline(&mut layer).labelled_by(label.id).changed() {
+                    c.stage3.layer = layer.trim().parse().ok();
+                }
+                ui.end_row();
+                let label = ui.label("relation heads");
+                ui.add(egui::DragValue::new(&mut c.stage3.relation_heads).range(1..=1024))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("learning rate");
+                ui.add(egui::DragValue::new(&mut c.optim.lr).speed(1e-5).max_decimals(6))
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("batch size");
+                ui.add(egui::DragValue::new(&mut c.optim.batch_size).range(1..=512))
+                    .labelled_by(label.id);
+                ui.end_row();
+            });
+        });
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui) {
+        self.poll();
+        ui.heading("Train");
+        ui.horizontal(|ui| {
+            let label = ui.label("Run file:");
+            ui.text_edit_singleline(&mut self.run_file).labelled_by(label.id);
+            if ui.button("Load").clicked() {
+                self.load_run_file();
+            }
+            if ui.button("Save").clicked() {
+                self.save_run_file();
+            }
+        });
+        self.form(ui);
+        let running = self.is_running();
+        let paused = self.worker.as_ref().is_some_and(|w| w.control.is_paused());
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running && self.config.is_some(), egui::Button::new("Start"))
+                .clicked()
+            {
+                self.start(false, ui.ctx());
+            }
+            if ui.add_enabled(running && !paused, egui::Button::new("Pause")).clicked()
+                && let Some(w) = &self.worker
+            {
+                w.control.pause();
+            }
+            if ui
+                .add_enabled(running && paused, egui::Button::new("Continue"))
+                .clicked()
+                && let Some(w) = &self.worker
+            {
+                w.control.resume();
+            }
+            if ui.add_enabled(running && paused, egui::Button::new("Step")).clicked()
+                && let Some(w) = &self.worker
+            {
+                w.control.step_once();
+            }
+            if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+                self.stop();
+            }
+            if ui
+                .add_enabled(!running && self.worker.is_some(), egui::Button::new("Resume"))
+                .clicked()
+            {
+                self.start(true, ui.ctx());
+            }
+        });
+        ui.label(self.history.status());
+        if let Some(message) = &self.message {
+            ui.label(message);
+        }
+        ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.99).text("smoothing"));
+        let h = &self.history;
+        let curves: [(&str, Vec<[f64; 2]>); 4] = [
+            ("loss", h.series(|m| Some(m.loss))),
+            ("CE", h.series(|m| Some(m.ce))),
+            ("logits KD", h.series(|m| m.logits_kd)),
+            ("attention KD", h.series(|m| m.attention_kd)),
+        ];
+        let palette = [
+            egui::Color32::from_rgb(66, 133, 244),
+            egui::Color32::from_rgb(219, 68, 55),
+            egui::Color32::from_rgb(244, 180, 0),
+            egui::Color32::from_rgb(15, 157, 88),
+        ];
+        Plot::new("losses")
+            .height(200.0)
+            .legend(Legend::default())
+            .show(ui, |plot| {
+                for ((name, points), colour) in curves.iter().zip(palette) {
+                    let raw = Line::new(format!("{name} (raw)"), points.clone()).width(1.0);
+                    plot.line(raw.color(colour.gamma_multiply(0.35)));
+                    plot.line(
+                        Line::new(*name, smooth(points, self.smoothing))
+                            .width(2.0)
+                            .color(colour),
+                    );
+                }
+            });
+        ui.columns(3, |columns| {
+            for (column, (name, points)) in columns.iter_mut().zip([
+                ("lr", h.series(|m| Some(m.lr))),
+                ("grad norm", h.series(|m| Some(m.grad_norm))),
+                ("tokens/s", h.series(|m| Some(m.tokens_per_s))),
+            ]) {
+                Plot::new(name)
+                    .height(120.0)
+                    .legend(Legend::default())
+                    .show(column, |plot| {
+                        plot.line(Line::new(name, points));
+                    });
+            }
+        });
+        let layers = h.shares.last().map_or(0, |(_, s)| s.len());
+        if layers > 0 {
+            self.share_layer = self.share_layer.min(layers - 1);
+            ui.add(egui::Slider::new(&mut self.share_layer, 0..=layers - 1).text("layer of the code shares"));
+            let layer = self.share_layer;
+            Plot::new("shares")
+                .height(140.0)
+                .legend(Legend::default())
+                .show(ui, |plot| {
+                    for (k, name) in ["−1", "0", "+1"].iter().enumerate() {
+                        let points: Vec<[f64; 2]> = self
+                            .history
+                            .shares
+                            .iter()
+                            .map(|(step, s)| [*step as f64, s[layer][k]])
+                            .collect();
+                        plot.line(Line::new(format!("share {name}"), points));
+                    }
+                });
+        }
+    }
+}
