@@ -101,8 +101,8 @@ mod tests {
         let weights = [-1.4f32, 0.2, -0.2, 1.6, 1.0];
         let view = TernaryView::new(&weights, 6, 1.0);
         assert!((view.delta - 0.88).abs() < 1e-6);
-        // Six bins of width 1 over [−3, 3]: −1/0.88 → bin 1; 0 → bin 3; 1/0.88·0.88 = 1 → bin 4.
-        assert_eq!(view.blended_counts, vec![0, 1, 0, 2, 2, 0]);
+        // Six bins of width 1 over [−3, 3], bin k = [k − 3, k − 2): −1 → bin 2; 0 → bin 3; +1 → bin 4.
+        assert_eq!(view.blended_counts, vec![0, 0, 1, 2, 2, 0]);
         assert_eq!(view.shares, [0.2, 0.4, 0.4]);
         assert_eq!(view.bin_centre(0), -2.5);
     }
