@@ -286,7 +286,11 @@ fn a_distilled_layer_beyond_the_model_is_refused() {
 fn a_paused_run_takes_single_steps_on_request_and_stops_cleanly() {
     let dir = temp_dir("pause");
     training_setup(&dir);
-    let path = write_run_file(&dir, "paused", "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 20\n[optim]\nbatch_size = 2\n");
+    let path = write_run_file(
+        &dir,
+        "paused",
+        "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 20\n[optim]\nbatch_size = 2\n",
+    );
     let config = RunConfig::from_file(&path).unwrap();
     let control = RunControl::default();
     control.pause();
