@@ -193,7 +193,9 @@ fn hf_bitnet_refuses_what_it_cannot_express_and_burn_refuses_packed_directories(
     .unwrap_err()
     .to_string();
     assert!(
-        message.contains("hf-bitnet can only express subln `all`") && message.contains("config.json"),
+        message.contains("hf-bitnet can only express SubLN `all`")
+            && message.contains("has SubLN `paper`")
+            && message.contains("config.json"),
         "{message}"
     );
     let message = export_student(

@@ -99,10 +99,9 @@ pub fn export_student(
             config_path,
             format!(
                 "hf-bitnet can only express SubLN `all` (transformers' BitLinear with use_rms_norm normalises the \
-                 input of every linear); this student has SubLN `{:?}`: export it as packed2 or packed1.6",
-                student_config.subln
-            )
-            .to_lowercase(),
+                 input of every linear); this student has SubLN `{}`: export it as packed2 or packed1.6",
+                format!("{:?}", student_config.subln).to_lowercase()
+            ),
         ));
     }
     if format == ExportFormat::HfBitnet && embeddings == EmbeddingStorage::Int8 {
