@@ -18,6 +18,7 @@ pub mod infer;
 pub mod model;
 pub mod prompt;
 pub mod quant;
+pub mod report;
 pub mod ternary;
 pub mod tokenizer;
 pub mod train;

@@ -7,17 +7,32 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::Checkpoint;
+use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
+use bitdistill::distill::student_from_teacher;
+use bitdistill::export::{ExportFormat, export_student};
+use bitdistill::generate::{Engine, GenerationConfig, Loaded};
 use bitdistill::gui::{
-    AttentionPanel, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, Settings, StudioApp, TernaryView,
-    TrainPanel, colour, matrix, model_bytes,
+    AttentionPanel, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel, Settings, StudioApp, Template,
+    TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix, model_bytes,
 };
+use bitdistill::infer::EmbeddingStorage;
+use bitdistill::model::SublnPlacement;
+use bitdistill::prompt::language;
 use bitdistill::quant::{absmean_scale, ternary_codes};
+use bitdistill::report::{METRICS_FILE, MetricsLog, read_metrics};
 use bitdistill::train::{Snapshot, Stage, StepMetrics, TrainEvent};
 use burn::tensor::{Tensor, TensorData};
 use common::fixture_dir;
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+
+/// A harness drawing with the app's fonts (kittest panics on a glyph no font has: Chinese output needs them).
+fn studio_harness<'a, S>(app: impl FnMut(&mut egui::Ui, &mut S) + 'a, state: S) -> Harness<'a, S> {
+    let harness = Harness::new_ui_state(app, state);
+    install_fonts(&harness.ctx);
+    harness
+}
 
 /// Steps `harness` until `done` holds (background threads finish between frames).
 fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
@@ -41,7 +56,7 @@ fn opened_fixture() -> Arc<OpenedModel> {
 fn model_panel_loads_in_the_background_and_shows_the_parameter_breakdown() {
     let mut panel = ModelPanel::new(fixture_dir().display().to_string());
     panel.load();
-    let mut harness = Harness::new_ui_state(
+    let mut harness = studio_harness(
         |ui, panel: &mut ModelPanel| {
             panel.poll();
             panel.ui(ui);
@@ -72,7 +87,7 @@ fn quantize_panel_histogram_and_shares_come_from_the_selected_weights() {
     let mut panel = QuantizePanel::default();
     panel.layer = 1;
     panel.projection = 4; // gate_proj
-    let mut harness = Harness::new_ui_state(move |ui, panel: &mut QuantizePanel| panel.ui(ui, Some(&model)), panel);
+    let mut harness = studio_harness(move |ui, panel: &mut QuantizePanel| panel.ui(ui, Some(&model)), panel);
     step_until(&mut harness, |p| p.view.is_some());
     let config = Checkpoint::open(&fixture_dir()).unwrap().config;
     let weights = Checkpoint::open(&fixture_dir())
@@ -117,6 +132,68 @@ fn quantize_panel_histogram_and_shares_come_from_the_selected_weights() {
     assert_eq!(view.blended_counts, view.latent_counts);
 }
 
+#[test]
+fn quantize_panel_measures_the_int8_error_of_a_typed_sentence_per_token() {
+    let dir = bitdistill::demo::assets_dir().join("tiny-hymt");
+    let model = Arc::new(OpenedModel {
+        dir: dir.clone(),
+        checkpoint: Checkpoint::open(&dir).unwrap(),
+    });
+    let mut panel = QuantizePanel::default();
+    panel.layer = 1;
+    panel.activation.sentence = "Save the file.".into();
+    let mut harness = studio_harness(move |ui, panel: &mut QuantizePanel| panel.ui(ui, Some(&model)), panel);
+    step_until(&mut harness, |p| p.view.is_some());
+    harness.get_by_label("Measure").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |p| !p.activation.is_running());
+    let result = harness.state().activation.result.clone().expect("measured");
+
+    // One error per token of the sentence, for every layer.
+    let tokenizer = bitdistill::tokenizer::Tokenizer::from_file(&dir.join("tokenizer.json")).unwrap();
+    let ids = tokenizer.encode("Save the file.").unwrap();
+    assert_eq!(result.tokens, tokenizer.pieces(&ids));
+    let mut checkpoint = Checkpoint::open(&dir).unwrap();
+    let config = checkpoint.config.clone();
+    assert_eq!(result.errors.len(), config.num_hidden_layers);
+    assert!(result.errors.iter().all(|layer| layer.len() == ids.len()));
+
+    // Token 0 at layer 1 by hand in f64: RMSNorm of the layer's input, then absmax int8 (half to even).
+    let device = BackendKind::Ndarray.device();
+    let teacher = checkpoint.load_model(&device).unwrap();
+    let probes = bitdistill::model::Probes {
+        hidden_states: true,
+        ..Default::default()
+    };
+    let hidden = teacher
+        .forward(bitdistill::generate::ids_tensor(&ids, &device), None, &probes)
+        .hidden_states[1]
+        .clone()
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    let gamma = checkpoint
+        .read_f32("model.layers.1.input_layernorm.weight", &[config.hidden_size])
+        .unwrap()
+        .try_into_vec_as::<f32>()
+        .unwrap();
+    let x: Vec<f64> = hidden[..config.hidden_size].iter().map(|&v| v as f64).collect();
+    let rms = (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64 + config.rms_norm_eps).sqrt();
+    let normed: Vec<f64> = x.iter().zip(&gamma).map(|(v, g)| v / rms * *g as f64).collect();
+    let scale = 127.0 / normed.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let error: f64 = normed
+        .iter()
+        .map(|v| (v - (v * scale).round_ties_even().clamp(-128.0, 127.0) / scale).powi(2))
+        .sum();
+    let want = (error / normed.iter().map(|v| v * v).sum::<f64>()).sqrt();
+    assert!(
+        (result.errors[1][0] - want).abs() < 1e-4 * want.max(1e-3),
+        "{} vs {want}",
+        result.errors[1][0]
+    );
+    harness.get_by_label_contains(&format!("over {} tokens", ids.len()));
+}
+
 fn step_event(step: usize, total: usize) -> TrainEvent {
     TrainEvent::Step(StepMetrics {
         stage: Stage::Distill,
@@ -141,7 +218,7 @@ fn train_panel_draws_one_point_per_step_event_and_reports_progress() {
     for step in 1..=9 {
         panel.history.push(step_event(step, 150));
     }
-    let mut harness = Harness::new_ui_state(|ui, panel: &mut TrainPanel| panel.ui(ui), panel);
+    let mut harness = studio_harness(|ui, panel: &mut TrainPanel| panel.ui(ui), panel);
     harness.run_steps(2);
     harness.get_by_label_contains("Distill step 9/150 · loss 0.556");
     assert_eq!(harness.state().history.series(|m| Some(m.loss)).len(), 9);
@@ -196,7 +273,7 @@ fn attention_panel_colours_each_cell_from_its_own_matrix_value() {
         .collect();
     assert_eq!(diff[4], 22.0);
 
-    let mut harness = Harness::new_ui_state(
+    let mut harness = studio_harness(
         move |ui, panel: &mut AttentionPanel| panel.ui(ui, Some(&s)),
         AttentionPanel::default(),
     );
@@ -215,7 +292,7 @@ fn attention_panel_colours_each_cell_from_its_own_matrix_value() {
 #[test]
 fn the_app_switches_panels_and_keeps_its_settings() {
     let settings = Settings::demo(&bitdistill::demo::assets_dir());
-    let mut harness = Harness::new_ui_state(|ui, app: &mut StudioApp| app.show(ui), StudioApp::new(settings, None));
+    let mut harness = studio_harness(|ui, app: &mut StudioApp| app.show(ui), StudioApp::new(settings, None));
     harness.run_steps(2);
     harness.get_by_label("Quantize").click();
     harness.run_steps(2);
@@ -228,6 +305,189 @@ fn the_app_switches_panels_and_keeps_its_settings() {
     let restored: Settings = serde_json::from_str(&saved).unwrap();
     assert_eq!(restored.panel, Panel::Attention);
     assert!(restored.model_dir.ends_with("tiny-hymt"));
+}
+
+/// A packed2 export of the bundled teacher's Stage-1 student, tokenizer included.
+fn packed_demo_student(dir: &std::path::Path) -> std::path::PathBuf {
+    let teacher = bitdistill::demo::assets_dir().join("tiny-hymt");
+    let device = BackendKind::Ndarray.device();
+    let (config, model) =
+        student_from_teacher(&teacher, SublnPlacement::Paper, serde_json::Value::Null, &device).unwrap();
+    let latent = dir.join("latent");
+    save_checkpoint(&model, &config, &latent, SaveDtype::F32, false, None).unwrap();
+    std::fs::copy(teacher.join("tokenizer.json"), latent.join("tokenizer.json")).unwrap();
+    let packed = dir.join("packed2");
+    export_student(&latent, &packed, ExportFormat::Packed2, EmbeddingStorage::Bf16).unwrap();
+    packed
+}
+
+#[test]
+fn translate_panel_streams_both_models_side_by_side_as_the_translator_does() {
+    let dir = common::temp_dir("gui-translate");
+    let teacher = bitdistill::demo::assets_dir().join("tiny-hymt");
+    let student = packed_demo_student(&dir);
+    let mut panel = TranslatePanel::new(teacher.display().to_string(), student.display().to_string());
+    panel.source = "Save the file before closing.".into();
+    panel.to = "pt".into();
+    panel.template = Template::Terminology;
+    panel.source_term = "file".into();
+    panel.target_term = "arquivo".into();
+    panel.max_new_tokens = 12;
+    let mut harness = studio_harness(|ui, panel: &mut TranslatePanel| panel.ui(ui), panel);
+    harness.run_steps(2);
+    harness.get_by_role_and_label(Role::Button, "Translate").click();
+    harness.run_steps(1);
+    assert!(harness.state().is_running(), "both sides run on their own threads");
+    step_until(&mut harness, |p| !p.is_running());
+
+    // Each column holds exactly what the shared translation path gives for the same request.
+    let kind = harness.state().prompt_kind();
+    let generation = GenerationConfig {
+        max_new_tokens: 12,
+        ..GenerationConfig::default()
+    };
+    for (side, model_dir) in [
+        (&harness.state().teacher, &teacher),
+        (&harness.state().student, &student),
+    ] {
+        assert_eq!(side.error, None, "{}", side.title);
+        let loaded = Loaded::open(model_dir, None, Engine::Auto, BackendKind::Ndarray).unwrap();
+        let mut partials = 0;
+        let want = loaded
+            .translator()
+            .unwrap()
+            .translate(
+                "Save the file before closing.",
+                language("en"),
+                language("pt").unwrap(),
+                &kind,
+                &generation,
+                |_| partials += 1,
+            )
+            .unwrap();
+        assert!(partials > 0, "the translation streams");
+        assert_eq!(side.text.trim(), want.text, "{}", side.title);
+        let (tokens, rate) = side.tokens.expect("finished with a token count");
+        assert_eq!(tokens, want.tokens, "{}", side.title);
+        assert!(rate > 0.0);
+        harness.get_by_label(&format!(
+            "{tokens} tokens · {rate:.1} tokens/s · {}",
+            side.engine().unwrap()
+        ));
+    }
+    assert_eq!(
+        harness.state().student.engine(),
+        Some("ternary CPU engine"),
+        "packed exports run on it"
+    );
+    assert_eq!(harness.state().teacher.engine(), Some("burn (NdArray)"));
+
+    // A bad directory is an error in its column, not a crash; the other column still translates.
+    harness.state_mut().student.dir = "/nonexistent/student".into();
+    harness.get_by_role_and_label(Role::Button, "Translate").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |p| !p.is_running());
+    assert!(
+        harness
+            .state()
+            .student
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("/nonexistent/student")
+    );
+    assert!(harness.state().teacher.tokens.is_some());
+}
+
+fn metrics_file(dir: &std::path::Path, name: &str, steps: usize) -> std::path::PathBuf {
+    let path = dir.join(name).join(METRICS_FILE);
+    let mut log = MetricsLog::append(&path).unwrap();
+    log.record(&TrainEvent::StageStarted {
+        stage: Stage::Distill,
+        total_steps: steps,
+        start_step: 0,
+    });
+    for step in 1..=steps {
+        log.record(&step_event(step, steps));
+    }
+    path
+}
+
+#[test]
+fn report_panel_overlays_two_runs_and_exports_csv_jsonl_png_and_svg() {
+    let dir = common::temp_dir("gui-report");
+    let (a, b) = (metrics_file(&dir, "run-a", 9), metrics_file(&dir, "run-b", 5));
+    let out = dir.join("report");
+    let panel = ReportPanel::new(a.display().to_string(), out.display().to_string());
+    let live: Vec<StepMetrics> = (1..=7)
+        .map(|step| match step_event(step, 7) {
+            TrainEvent::Step(m) => m,
+            _ => unreachable!(),
+        })
+        .collect();
+    let histogram: Vec<u64> = (0..60).map(|i| (i * 7 % 13) as u64).collect();
+    let histograms = vec![vec![0u64; 60], histogram.clone()];
+    let live_steps = live.clone();
+    let mut harness = studio_harness(
+        move |ui, panel: &mut ReportPanel| panel.ui(ui, &live_steps, &histograms),
+        panel,
+    );
+    harness.state_mut().run_b = b.display().to_string();
+    harness.state_mut().histogram_layer = 1;
+    harness.run_steps(1);
+    harness.get_by_label("Load runs").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |p| !p.is_busy());
+    let lengths: Vec<usize> = harness.state().runs.iter().map(|(_, s)| s.len()).collect();
+    assert_eq!(lengths, [9, 5], "{:?}", harness.state().message);
+    harness.get_by_label("run-a: 9 steps");
+    harness.get_by_label("run-b: 5 steps");
+
+    harness.get_by_label("Export CSV, JSONL, PNG and SVG").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |p| !p.is_busy());
+    harness.get_by_label_contains("wrote");
+
+    // CSV: a header and one row per live step, with its values.
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1 + live.len());
+    assert!(rows[0].starts_with("stage,step,total_steps,loss,ce,logits_kd,attention_kd"));
+    let third: Vec<&str> = rows[3].split(',').collect();
+    assert_eq!(
+        third[..7],
+        ["distill", "3", "7", &(5.0f64 / 3.0).to_string(), "4", "0.5", ""]
+    );
+    // JSONL reads back to the same steps.
+    assert_eq!(read_metrics(&out.join("metrics.jsonl")).unwrap(), live);
+    // PNG figures: the requested size, not blank.
+    for (name, size) in [("curves.png", (960, 480)), ("histogram-layer1.png", (800, 420))] {
+        let image = image::open(out.join(name)).unwrap().to_rgba8();
+        assert_eq!(image.dimensions(), size, "{name}");
+        let colours: std::collections::HashSet<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+        assert!(colours.len() > 20, "{name}: {} colours", colours.len());
+    }
+    // SVG curves: the loss line of the live run has one vertex per step, overlays one per step of theirs.
+    let svg = std::fs::read_to_string(out.join("curves.svg")).unwrap();
+    let vertices: Vec<usize> = svg
+        .lines()
+        .filter(|l| l.contains("<polyline") && l.contains("stroke=\"#4285F4\""))
+        .map(|l| {
+            l.split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .count()
+        })
+        .collect();
+    assert_eq!(vertices[..3], [7, 9, 5], "{vertices:?}");
+    // SVG histogram: one bar per bin with a weight in it.
+    let svg = std::fs::read_to_string(out.join("histogram-layer1.svg")).unwrap();
+    let bars = svg.matches("<rect").count();
+    assert!(bars >= histogram.iter().filter(|&&c| c > 0).count(), "{bars} rects");
 }
 
 /// The real app under Xvfb (lavapipe renders wgpu): a short demo run, then a PNG of every panel. The pictures

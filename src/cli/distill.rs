@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use bitdistill::report::{METRICS_FILE, MetricsLog};
 use bitdistill::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
 
 #[derive(clap::Args)]
@@ -18,18 +18,10 @@ pub struct Args {
 
 pub fn run_distill(args: Args) -> anyhow::Result<()> {
     let config = RunConfig::from_file(&args.config)?;
-    std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
-    let metrics_path = config.out.join("metrics.jsonl");
-    let mut metrics = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&metrics_path)
-        .with_context(|| format!("opening {}", metrics_path.display()))?;
+    let mut metrics = MetricsLog::append(&config.out.join(METRICS_FILE))?;
     let mut stderr = std::io::stderr();
     let mut log = |event: TrainEvent| {
-        if !matches!(event, TrainEvent::Snapshot(_)) {
-            let _ = writeln!(metrics, "{}", serde_json::to_string(&event).unwrap_or_default());
-        }
+        metrics.record(&event);
         let _ = match &event {
             TrainEvent::Step(m) => write!(
                 stderr,

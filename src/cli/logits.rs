@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use bitdistill::atomic::write_atomic;
 use bitdistill::checkpoint::SafetensorsFile;
+use bitdistill::generate::LoadedModel;
 use burn::tensor::{Int, Tensor, TensorData};
 use safetensors::tensor::{Dtype, TensorView};
 
-use super::loaded::{LoadedModel, ModelArgs};
+use super::loaded::ModelArgs;
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -1,27 +1,13 @@
 //! PNG figures of the demo drawn with plotters: the loss curves of both stages and chrF side by side.
 
 use std::path::Path;
-use std::sync::Once;
 
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 use super::report::DemoReport;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::report::{plot_error, register_font};
 use crate::train::Stage;
-
-static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-}
-
-fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("{}: drawing failed: {e}", path.display()))
-}
 
 /// Writes `losses.png` and `chrf.png` into `dir`.
 pub fn write_plots(report: &DemoReport, dir: &Path) -> Result<()> {

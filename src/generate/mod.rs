@@ -1,5 +1,6 @@
 //! Autoregressive generation with a KV cache, greedy or sampled, streaming each token to a callback.
 
+mod loaded;
 mod sampling;
 mod translate;
 
@@ -10,6 +11,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+pub use loaded::{Engine, Loaded, LoadedModel, load_tokenizer};
 pub use sampling::{Sampling, apply_repetition_penalty, argmax, candidate_distribution, sample};
 pub use translate::{Translation, Translator, reply_stop_tokens};
 

@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::attention_panel::AttentionPanel;
 use super::model_panel::ModelPanel;
 use super::quantize_panel::QuantizePanel;
+use super::report_panel::ReportPanel;
 use super::screenshots::ScreenshotTour;
 use super::train_panel::TrainPanel;
+use super::translate_panel::TranslatePanel;
+use crate::report::METRICS_FILE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Panel {
@@ -16,10 +19,19 @@ pub enum Panel {
     Quantize,
     Train,
     Attention,
+    Translate,
+    Report,
 }
 
 impl Panel {
-    pub const ALL: [Panel; 4] = [Panel::Model, Panel::Quantize, Panel::Train, Panel::Attention];
+    pub const ALL: [Panel; 6] = [
+        Panel::Model,
+        Panel::Quantize,
+        Panel::Train,
+        Panel::Attention,
+        Panel::Translate,
+        Panel::Report,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -27,6 +39,8 @@ impl Panel {
             Panel::Quantize => "Quantize",
             Panel::Train => "Train",
             Panel::Attention => "Attention",
+            Panel::Translate => "Translate",
+            Panel::Report => "Report",
         }
     }
 }
@@ -38,6 +52,9 @@ pub struct Settings {
     pub run_file: String,
     pub panel: Panel,
     pub smoothing: f64,
+    pub teacher_dir: String,
+    /// Empty until a run has finished or a student directory was typed.
+    pub student_dir: String,
 }
 
 impl Settings {
@@ -48,6 +65,8 @@ impl Settings {
             run_file: assets.join(crate::demo::DEMO_RUN_FILE).display().to_string(),
             panel: Panel::Train,
             smoothing: 0.6,
+            teacher_dir: assets.join("tiny-hymt").display().to_string(),
+            student_dir: String::new(),
         }
     }
 }
@@ -58,6 +77,8 @@ pub struct StudioApp {
     pub quantize: QuantizePanel,
     pub train: TrainPanel,
     pub attention: AttentionPanel,
+    pub translate: TranslatePanel,
+    pub report: ReportPanel,
     confirm_close: bool,
     tour: Option<ScreenshotTour>,
     /// Start the run file's training on the first frame (`bitdistill demo` without `--headless`).
@@ -70,12 +91,19 @@ impl StudioApp {
         train.smoothing = settings.smoothing;
         let mut model = ModelPanel::new(settings.model_dir.clone());
         model.load();
+        let run_out = train.config.as_ref().map(|c| c.out.clone()).unwrap_or_default();
+        let report = ReportPanel::new(
+            run_out.join(METRICS_FILE).display().to_string(),
+            run_out.join("report").display().to_string(),
+        );
         Self {
             panel: settings.panel,
             model,
             quantize: QuantizePanel::default(),
             train,
             attention: AttentionPanel::default(),
+            translate: TranslatePanel::new(settings.teacher_dir, settings.student_dir),
+            report,
             confirm_close: false,
             tour,
             start_on_open: false,
@@ -88,6 +116,8 @@ impl StudioApp {
             run_file: self.train.run_file.clone(),
             panel: self.panel,
             smoothing: self.train.smoothing,
+            teacher_dir: self.translate.teacher.dir.clone(),
+            student_dir: self.translate.student.dir.clone(),
         }
     }
 
@@ -95,12 +125,18 @@ impl StudioApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.model.poll();
         self.train.poll();
+        self.translate.poll();
+        if let Some(student) = &self.train.history.finished
+            && self.translate.student.dir.is_empty()
+        {
+            self.translate.student.dir = student.clone();
+        }
         self.guard_close(ui.ctx());
         if std::mem::take(&mut self.start_on_open) {
             self.train.start(false, ui.ctx());
         }
         if let Some(tour) = &mut self.tour {
-            tour.advance(ui.ctx(), &mut self.panel, &mut self.train);
+            tour.advance(ui.ctx(), &mut self.panel, &mut self.train, &mut self.translate);
         }
         ui.horizontal(|ui| {
             for panel in Panel::ALL {
@@ -113,8 +149,19 @@ impl StudioApp {
             Panel::Quantize => self.quantize.ui(ui, self.model.opened.as_ref()),
             Panel::Train => self.train.ui(ui),
             Panel::Attention => self.attention.ui(ui, self.train.history.latest_snapshot.as_deref()),
+            Panel::Translate => self.translate.ui(ui),
+            Panel::Report => {
+                let histograms: Vec<Vec<u64>> = self
+                    .train
+                    .history
+                    .latest_snapshot
+                    .iter()
+                    .flat_map(|s| s.layers.iter().map(|l| l.histogram.clone()))
+                    .collect();
+                self.report.ui(ui, &self.train.history.steps, &histograms)
+            }
         });
-        if self.train.is_running() {
+        if self.train.is_running() || self.translate.is_running() || self.report.is_busy() {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
         }
     }
@@ -159,6 +206,7 @@ impl eframe::App for StudioApp {
 }
 
 /// Options of `bitdistill gui`.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug, Default)]
 pub struct GuiOptions {
     pub assets: PathBuf,
@@ -171,6 +219,7 @@ pub struct GuiOptions {
 }
 
 /// Opens the window (blocks until it closes).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run_gui(options: GuiOptions) -> eframe::Result {
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -182,6 +231,7 @@ pub fn run_gui(options: GuiOptions) -> eframe::Result {
         "BitDistill Studio",
         native,
         Box::new(move |cc| {
+            super::fonts::install_fonts(&cc.egui_ctx);
             let tour = options
                 .screenshot_dir
                 .clone()

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use crate::report::{LossTerm, metric_points};
 use crate::train::{Snapshot, Stage, StepMetrics, TrainEvent};
 
 #[derive(Debug, Default)]
@@ -44,14 +45,9 @@ impl RunHistory {
         }
     }
 
-    /// `[x, y]` points of one metric over all steps so far (x = optimizer steps across stages); steps where the
-    /// metric is absent (e.g. the KD terms in Stage 2) are skipped.
+    /// `[x, y]` points of one metric over all steps so far (see [`metric_points`]).
     pub fn series(&self, metric: impl Fn(&StepMetrics) -> Option<f64>) -> Vec<[f64; 2]> {
-        self.steps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| metric(m).map(|y| [(i + 1) as f64, y]))
-            .collect()
+        metric_points(&self.steps, metric)
     }
 
     /// Status line: stage, step, speed and estimated time left in the current stage.
@@ -80,6 +76,12 @@ impl RunHistory {
             last.stage, last.step, last.total_steps, last.loss
         )
     }
+}
+
+/// The colour a loss term is drawn in (the same as in exported figures).
+pub fn term_colour(term: &LossTerm) -> egui::Color32 {
+    let [r, g, b] = term.rgb;
+    egui::Color32::from_rgb(r, g, b)
 }
 
 /// Exponential moving average with weight `smoothing` ∈ [0, 1) on the past (0 = raw), TensorBoard-style with

@@ -1,22 +1,38 @@
-//! BitDistill Studio, the eframe app (wgpu renderer): Model, Quantize explorer, Train and Attention panels on
-//! the training core's event stream. Heavy work (loading, reading weights, training) runs on other threads.
+//! BitDistill Studio, the eframe app (wgpu renderer): Model, Quantize explorer, Train, Attention, Translate and
+//! Report panels on the training core's event stream. Heavy work (loading, reading weights, training,
+//! translating) runs in the background (`background.rs`).
 
+mod activation_probe;
 mod app;
 mod attention_panel;
+mod background;
+mod fonts;
 mod heatmap;
 mod history;
 mod model_panel;
 mod quantize_panel;
+mod report_panel;
 mod screenshots;
 mod ternary_view;
 mod train_panel;
+mod translate_panel;
+#[cfg(target_arch = "wasm32")]
+mod web;
 mod worker;
 
-pub use app::{GuiOptions, Panel, Settings, StudioApp, run_gui};
+pub use activation_probe::{ActivationErrors, ActivationProbe};
+#[cfg(not(target_arch = "wasm32"))]
+pub use app::{GuiOptions, run_gui};
+pub use app::{Panel, Settings, StudioApp};
 pub use attention_panel::{AttentionPanel, matrix};
+pub use fonts::{font_definitions, install_fonts};
 pub use heatmap::{Heatmap, colour};
 pub use history::{RunHistory, smooth};
 pub use model_panel::{ModelPanel, OpenedModel, model_bytes};
 pub use quantize_panel::QuantizePanel;
+pub use report_panel::{ExportRequest, ReportPanel, export_report};
 pub use ternary_view::TernaryView;
 pub use train_panel::TrainPanel;
+pub use translate_panel::{Side, Template, TranslatePanel};
+#[cfg(target_arch = "wasm32")]
+pub use web::start_web;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use egui::Ui;
 use poll_promise::Promise;
 
+use super::background::background;
+
 use crate::checkpoint::Checkpoint;
 use crate::model::{HunYuanConfig, ParamBreakdown};
 
@@ -49,7 +51,7 @@ impl ModelPanel {
     pub fn load(&mut self) {
         let dir = PathBuf::from(self.path.trim());
         self.error = None;
-        self.loading = Some(Promise::spawn_thread("open-model", move || {
+        self.loading = Some(background("open-model", move || {
             Checkpoint::open(&dir)
                 .map(|checkpoint| Arc::new(OpenedModel { dir, checkpoint }))
                 .map_err(|e| e.to_string())

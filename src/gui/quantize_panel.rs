@@ -1,5 +1,5 @@
 //! Quantize explorer: one projection's latent weights, the ternary thresholds, the −1/0/+1 shares, Δ, the
-//! reconstruction error, and the warm-up blend λ drawn live.
+//! reconstruction error, the warm-up blend λ drawn live, and the int8 error of a typed sentence's activations.
 
 use std::sync::Arc;
 
@@ -7,22 +7,28 @@ use egui::Ui;
 use egui_plot::{Bar, BarChart, Plot, VLine};
 use poll_promise::Promise;
 
+use super::activation_probe::ActivationProbe;
+use super::background::background;
 use super::model_panel::OpenedModel;
 use super::ternary_view::TernaryView;
 use crate::export::projection_names;
 
 const BINS: usize = 61;
 
+/// (layer, projection).
+type Selection = (usize, usize);
+
 pub struct QuantizePanel {
     pub layer: usize,
     pub projection: usize,
     pub blend: f32,
     /// (layer, projection) the weights below belong to.
-    weights: Option<((usize, usize), Arc<Vec<f32>>)>,
-    reading: Option<((usize, usize), Promise<Result<Vec<f32>, String>>)>,
+    weights: Option<(Selection, Arc<Vec<f32>>)>,
+    reading: Option<(Selection, Promise<Result<Vec<f32>, String>>)>,
     pub view: Option<TernaryView>,
     view_blend: f32,
     pub error: Option<String>,
+    pub activation: ActivationProbe,
 }
 
 impl Default for QuantizePanel {
@@ -36,6 +42,7 @@ impl Default for QuantizePanel {
             view: None,
             view_blend: f32::NAN,
             error: None,
+            activation: ActivationProbe::default(),
         }
     }
 }
@@ -62,7 +69,7 @@ impl QuantizePanel {
             let model = model.clone();
             self.reading = Some((
                 key,
-                Promise::spawn_thread("read-weights", move || {
+                background("read-weights", move || {
                     let data = model.checkpoint.read_f32(&format!("{name}.weight"), &[rows, cols]);
                     data.map(|d| d.try_into_vec_as::<f32>().expect("f32"))
                         .map_err(|e| e.to_string())
@@ -136,5 +143,6 @@ impl QuantizePanel {
             plot.vline(VLine::new("threshold −Δ/2", -0.5));
             plot.vline(VLine::new("threshold +Δ/2", 0.5));
         });
+        self.activation.ui(ui, model.dir.clone(), self.layer);
     }
 }

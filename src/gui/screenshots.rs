@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::app::Panel;
 use super::train_panel::TrainPanel;
+use super::translate_panel::TranslatePanel;
 
 pub struct ScreenshotTour {
     dir: PathBuf,
@@ -29,7 +30,13 @@ impl ScreenshotTour {
         }
     }
 
-    pub fn advance(&mut self, ctx: &egui::Context, panel: &mut Panel, train: &mut TrainPanel) {
+    pub fn advance(
+        &mut self,
+        ctx: &egui::Context,
+        panel: &mut Panel,
+        train: &mut TrainPanel,
+        translate: &mut TranslatePanel,
+    ) {
         ctx.request_repaint();
         if !self.started {
             if let Some(config) = &mut train.config {
@@ -50,6 +57,19 @@ impl ScreenshotTour {
             return;
         };
         *panel = current;
+        if current == Panel::Translate {
+            // Translate with the teacher and the student just trained, and wait for both to finish.
+            if self.frames_on_panel == 0 {
+                if let Some(student) = &train.history.finished {
+                    translate.student.dir = student.clone();
+                }
+                translate.translate(ctx);
+            }
+            if translate.is_running() {
+                self.frames_on_panel = 1;
+                return;
+            }
+        }
         self.frames_on_panel += 1;
         if self.frames_on_panel == 4 && !self.requested {
             let path = self.dir.join(format!("{}.png", current.name().to_lowercase()));

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use egui::Ui;
 use egui_plot::{Legend, Line, Plot};
 
-use super::history::{RunHistory, smooth};
+use super::history::{RunHistory, smooth, term_colour};
 use super::worker::TrainingWorker;
 use crate::model::SublnPlacement;
+use crate::report::LOSS_TERMS;
 use crate::train::{Method, RunConfig, RunOutcome};
 
 pub struct TrainPanel {
@@ -215,27 +216,17 @@ impl TrainPanel {
         }
         ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.99).text("smoothing"));
         let h = &self.history;
-        let curves: [(&str, Vec<[f64; 2]>); 4] = [
-            ("loss", h.series(|m| Some(m.loss))),
-            ("CE", h.series(|m| Some(m.ce))),
-            ("logits KD", h.series(|m| m.logits_kd)),
-            ("attention KD", h.series(|m| m.attention_kd)),
-        ];
-        let palette = [
-            egui::Color32::from_rgb(66, 133, 244),
-            egui::Color32::from_rgb(219, 68, 55),
-            egui::Color32::from_rgb(244, 180, 0),
-            egui::Color32::from_rgb(15, 157, 88),
-        ];
         Plot::new("losses")
             .height(200.0)
             .legend(Legend::default())
             .show(ui, |plot| {
-                for ((name, points), colour) in curves.iter().zip(palette) {
-                    let raw = Line::new(format!("{name} (raw)"), points.clone()).width(1.0);
+                for term in &LOSS_TERMS {
+                    let points = h.series(term.value);
+                    let colour = term_colour(term);
+                    let raw = Line::new(format!("{} (raw)", term.name), points.clone()).width(1.0);
                     plot.line(raw.color(colour.gamma_multiply(0.35)));
                     plot.line(
-                        Line::new(*name, smooth(points, self.smoothing))
+                        Line::new(term.name, smooth(&points, self.smoothing))
                             .width(2.0)
                             .color(colour),
                     );

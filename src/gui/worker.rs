@@ -1,17 +1,22 @@
-//! The training worker: `train::run` on its own thread, its events sent to the UI through a channel, and a
+//! The training worker: `train::run` in the background, its events sent to the UI through a channel, and a
 //! repaint requested for each so the UI thread never waits.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, channel};
-use std::thread::JoinHandle;
 
-use crate::error::Result;
+use poll_promise::Promise;
+
+use super::background::background;
+use crate::report::{METRICS_FILE, MetricsLog};
 use crate::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
+
+type Outcome = Result<RunOutcome, String>;
 
 pub struct TrainingWorker {
     pub control: RunControl,
     events: Receiver<TrainEvent>,
-    handle: Option<JoinHandle<Result<RunOutcome>>>,
-    outcome: Option<std::result::Result<RunOutcome, String>>,
+    running: Option<Promise<Outcome>>,
+    outcome: Option<Outcome>,
 }
 
 impl TrainingWorker {
@@ -20,26 +25,33 @@ impl TrainingWorker {
         let control = RunControl::default();
         let (sender, events) = channel();
         let worker_control = control.clone();
-        let handle = std::thread::Builder::new()
-            .name("bitdistill-training".into())
-            .spawn(move || {
-                let result = run(&config, resume, &worker_control, &mut |event| {
-                    let _ = sender.send(event);
-                    wake();
+        let running = background("bitdistill-training", move || {
+            // The same `metrics.jsonl` as `bitdistill distill` writes, so the Report panel can compare runs.
+            let train = || {
+                MetricsLog::append(&config.out.join(METRICS_FILE)).and_then(|mut metrics| {
+                    run(&config, resume, &worker_control, &mut |event| {
+                        metrics.record(&event);
+                        let _ = sender.send(event);
+                        wake();
+                    })
+                })
+            };
+            let outcome = match std::panic::catch_unwind(AssertUnwindSafe(train)) {
+                Ok(result) => result.map_err(|e| e.to_string()),
+                Err(_) => Err("the training thread panicked".to_string()),
+            };
+            if let Err(message) = &outcome {
+                let _ = sender.send(TrainEvent::Failed {
+                    message: message.clone(),
                 });
-                if let Err(error) = &result {
-                    let _ = sender.send(TrainEvent::Failed {
-                        message: error.to_string(),
-                    });
-                }
-                wake();
-                result
-            })
-            .expect("spawning the training thread");
+            }
+            wake();
+            outcome
+        });
         Self {
             control,
             events,
-            handle: Some(handle),
+            running: Some(running),
             outcome: None,
         }
     }
@@ -47,22 +59,21 @@ impl TrainingWorker {
     /// Events that arrived since the last call.
     pub fn drain(&mut self) -> Vec<TrainEvent> {
         let events: Vec<TrainEvent> = self.events.try_iter().collect();
-        if self.handle.as_ref().is_some_and(|h| h.is_finished()) {
-            let handle = self.handle.take().expect("checked above");
-            self.outcome = Some(match handle.join() {
-                Ok(result) => result.map_err(|e| e.to_string()),
-                Err(_) => Err("the training thread panicked".into()),
-            });
+        if let Some(promise) = self.running.take() {
+            match promise.try_take() {
+                Ok(outcome) => self.outcome = Some(outcome),
+                Err(promise) => self.running = Some(promise),
+            }
         }
         events
     }
 
     pub fn is_running(&self) -> bool {
-        self.handle.is_some()
+        self.running.is_some()
     }
 
     /// How the run ended, once it has.
-    pub fn outcome(&self) -> Option<&std::result::Result<RunOutcome, String>> {
+    pub fn outcome(&self) -> Option<&Outcome> {
         self.outcome.as_ref()
     }
 }

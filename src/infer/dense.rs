@@ -169,8 +169,8 @@ mod simd {
             _mm256_add_ps(acc[0], acc[1]),
             _mm256_add_ps(acc[2], acc[3]),
         ));
-        for i in full..len {
-            sum += tail(i) * x[i];
+        for (i, xi) in x.iter().enumerate().take(len).skip(full) {
+            sum += tail(i) * xi;
         }
         sum
     }

@@ -23,6 +23,18 @@ pub fn int8_fake_quant<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     codes / scales
 }
 
+/// Relative error ‖x − int8(x)‖ / ‖x‖ of each token (row) of `x` `[tokens, features]`.
+pub fn per_token_relative_error(x: Tensor<2>) -> Vec<f64> {
+    let error = (x.clone() - int8_fake_quant(x.clone())).square().sum_dim(1);
+    let norm = x.square().sum_dim(1);
+    let values = |t: Tensor<2>| t.into_data().try_into_vec_as::<f32>().expect("f32 activations");
+    values(error)
+        .into_iter()
+        .zip(values(norm))
+        .map(|(e, n)| (e as f64 / (n as f64).max(1e-30)).sqrt())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +61,20 @@ mod tests {
         assert!((dequant[0] - 32.0 / 63.5).abs() < 1e-6);
         assert!((dequant[3] - 64.0 / 1270.0).abs() < 1e-6);
         assert_eq!(dequant[1], -2.0);
+    }
+
+    #[test]
+    fn per_token_error_by_hand() {
+        let device = BackendKind::Ndarray.device();
+        // Token 0: [1, 0.5, −0.25]: s = 127; 63.5 → 64, −31.75 → −32; errors 0, 0.5/127, 0.25/127;
+        // ‖e‖ = √(0.3125)/127, ‖x‖ = √1.3125. Token 1 is on the grid: error 0.
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 0.5, -0.25, 127.0, -64.0, 3.0], [2, 3]),
+            &device,
+        );
+        let errors = per_token_relative_error(x);
+        let want = (0.3125f64).sqrt() / 127.0 / 1.3125f64.sqrt();
+        assert!((errors[0] - want).abs() < 1e-6, "{} vs {want}", errors[0]);
+        assert!(errors[1] < 1e-7);
     }
 }

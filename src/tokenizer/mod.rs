@@ -66,6 +66,11 @@ impl Tokenizer {
         self.inner.decode(ids, true).map_err(|e| self.error(e))
     }
 
+    /// Each id decoded on its own: the token labels of the app's heatmaps and probes.
+    pub fn pieces(&self, ids: &[u32]) -> Vec<String> {
+        ids.iter().map(|&id| self.decode(&[id]).unwrap_or_default()).collect()
+    }
+
     /// The ids of [`crate::prompt::render_chat`]'s text, with the special tokens placed by id.
     pub fn encode_chat(&self, system: Option<&str>, prompt: &str) -> Result<Vec<u32>> {
         let mut ids = vec![self.chat.bos];

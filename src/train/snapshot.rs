@@ -6,10 +6,12 @@ use super::events::{LayerQuantStats, Snapshot, Stage};
 use crate::distill::{RelationOptions, log_relations};
 use crate::generate::ids_tensor;
 use crate::model::{HunYuan, Probes, Projection, QkvStates};
-use crate::quant::{absmean_scale, int8_fake_quant};
+use crate::quant::{absmean_scale, int8_fake_quant, per_token_relative_error};
 
-/// Bins of the W/Δ histogram over [−3, 3].
+/// Bins of the W/Δ histogram over [−HISTOGRAM_RANGE, HISTOGRAM_RANGE].
 pub const HISTOGRAM_BINS: usize = 60;
+/// Half-width of the W/Δ histogram, in units of Δ: beyond ±3 Δ everything lands in the edge bins.
+pub const HISTOGRAM_RANGE: f64 = 3.0;
 
 fn projections(model: &HunYuan, layer: usize) -> [&Projection; 7] {
     let l = &model.layers[layer];
@@ -35,7 +37,7 @@ pub fn layer_weight_stats(model: &HunYuan, layer: usize) -> ([f64; 3], Vec<u64>)
         for value in w.into_data().try_into_vec_as::<f32>().expect("f32 weights") {
             let ratio = value as f64 / delta;
             counts[(ratio.round_ties_even().clamp(-1.0, 1.0) + 1.0) as usize] += 1;
-            let bin = ((ratio + 3.0) / 6.0 * HISTOGRAM_BINS as f64).floor();
+            let bin = ((ratio + HISTOGRAM_RANGE) / (2.0 * HISTOGRAM_RANGE) * HISTOGRAM_BINS as f64).floor();
             histogram[bin.clamp(0.0, (HISTOGRAM_BINS - 1) as f64) as usize] += 1;
         }
     }
@@ -114,6 +116,25 @@ pub fn take_snapshot(
         teacher_relations: relations(teacher_out.qkv),
         student_relations: relations(student_out.qkv),
     }
+}
+
+/// Per layer, the per-token relative error of int8-quantizing the layer's normed attention input (what its
+/// q/k/v projections quantize; with SubLN `all` they norm it once more first) on the sentence `ids`.
+pub fn attention_input_errors(model: &HunYuan, ids: &[u32], device: &Device) -> Vec<Vec<f64>> {
+    let probes = Probes {
+        hidden_states: true,
+        ..Probes::default()
+    };
+    let out = model.forward(ids_tensor(ids, device), None, &probes);
+    (0..model.num_layers())
+        .map(|layer| {
+            let input = model.layers[layer]
+                .input_layernorm
+                .forward(out.hidden_states[layer].clone());
+            let [_, tokens, hidden] = input.dims();
+            per_token_relative_error(input.reshape([tokens, hidden]))
+        })
+        .collect()
 }
 
 /// ‖x − int8(x)‖ / ‖x‖.

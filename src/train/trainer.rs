@@ -263,10 +263,7 @@ impl Run<'_> {
 
         let layer = distill_layer(config, student.num_layers());
         let probe = self.tokenizer.encode(&config.snapshot.probe)?;
-        let pieces = probe
-            .iter()
-            .map(|&id| self.tokenizer.decode(&[id]).unwrap_or_default())
-            .collect::<Vec<_>>();
+        let pieces = self.tokenizer.pieces(&probe);
         let mut last_good: Option<PathBuf> = None;
 
         while state.step < total_steps {

@@ -103,13 +103,14 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
     let engine = NativeModel::from_burn(&student, &config, EmbeddingStorage::Bf16);
     drop(student);
     let subln = config.student.as_ref().map(|s| s.subln).unwrap_or_default();
-    let mut cases: Vec<(String, Option<PathBuf>)> = Vec::new();
+    // (case, export directory, what the export stored on disk).
+    let mut cases: Vec<(String, Option<PathBuf>, Option<serde_json::Value>)> = Vec::new();
     if !args.no_burn {
-        cases.push(("teacher f32 (burn)".into(), None));
+        cases.push(("teacher f32 (burn)".into(), None, None));
     }
-    cases.push(("teacher f32 (engine)".into(), None));
+    cases.push(("teacher f32 (engine)".into(), None, None));
     if !args.no_burn {
-        cases.push(("student fake-quant (burn)".into(), None));
+        cases.push(("student fake-quant (burn)".into(), None, None));
     }
     for format in FORMATS {
         if format == ExportFormat::HfBitnet && subln != SublnPlacement::All {
@@ -117,13 +118,18 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             continue;
         }
         let dir = work.join(format.name());
-        write_export(&engine, format, &dir)?;
-        cases.push((format!("student {} (engine)", format.name()), Some(dir)));
+        let summary = write_export(&engine, format, &dir)?;
+        let stored = serde_json::json!({
+            "linears": summary.stored.linears, "embeddings": summary.stored.embeddings,
+            "lm_head": summary.stored.lm_head, "norms": summary.stored.norms,
+            "file_bytes": summary.file_bytes, "linear_bytes_bf16": summary.linear_bytes_bf16,
+        });
+        cases.push((format!("student {} (engine)", format.name()), Some(dir), Some(stored)));
     }
     drop(engine);
 
     let mut rows: Vec<serde_json::Value> = Vec::new();
-    for (case, dir) in &cases {
+    for (case, dir, stored) in &cases {
         eprintln!("{case} ...");
         let mut command = Command::new(std::env::current_exe()?);
         command
@@ -145,7 +151,11 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             "{case}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        rows.push(serde_json::from_slice(&output.stdout)?);
+        let mut row: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        if let Some(stored) = stored {
+            row["stored"] = stored.clone();
+        }
+        rows.push(row);
     }
     std::fs::remove_dir_all(&work)?;
     print_rows(&rows, args.json);
@@ -186,6 +196,18 @@ fn print_rows(rows: &[serde_json::Value], json: bool) {
         }
     }
     if !json {
+        for row in rows.iter().filter(|r| r["stored"].is_object()) {
+            let stored = &row["stored"];
+            let bytes = |key: &str| stored[key].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "{:<28} on disk: model.safetensors {:>8.1} MiB, linears {:>7.1} MiB (bf16 {:.1} MiB: ×{:.2} smaller)",
+                row["case"].as_str().unwrap_or(""),
+                bytes("file_bytes") / (1 << 20) as f64,
+                bytes("linears") / (1 << 20) as f64,
+                bytes("linear_bytes_bf16") / (1 << 20) as f64,
+                bytes("linear_bytes_bf16") / bytes("linears"),
+            );
+        }
         let threads = rows.first().map_or(0, |r| r["threads"].as_u64().unwrap_or(0));
         println!("(× = ratio to the faster f32 teacher of the phase; {threads} threads)");
     }

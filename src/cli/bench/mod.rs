@@ -2,6 +2,7 @@
 
 mod decode;
 mod forward;
+mod matmul;
 mod train;
 
 use bitdistill::model::HunYuanConfig;
@@ -10,6 +11,8 @@ use bitdistill::model::HunYuanConfig;
 pub enum Bench {
     /// Forward (prefill) tokens/s of a checkpoint and of a random model 1/8 the width of HY-MT1.5-1.8B.
     Forward(forward::ForwardArgs),
+    /// Square f32 matmul TFLOP/s per backend (warm-up and autotuning excluded, device synced).
+    Matmul(matmul::MatmulArgs),
     /// Stage 2 and Stage 3 training tokens/s and peak memory, each case in its own process.
     Train(train::TrainArgs),
     /// Prefill/decode tokens/s and peak memory: f32 teacher, fake-quant student, packed exports (own processes).
@@ -31,6 +34,7 @@ impl Bench {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             Bench::Forward(args) => forward::forward(args),
+            Bench::Matmul(args) => matmul::matmul(args),
             Bench::Train(args) => train::train(args),
             Bench::TrainCase(args) => train::case(args),
             Bench::Decode(args) => decode::decode(args),
