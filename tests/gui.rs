@@ -289,6 +289,56 @@ fn attention_panel_colours_each_cell_from_its_own_matrix_value() {
     }
 }
 
+/// While a distillation trains on the worker, the UI thread keeps producing frames: no frame of the whole app
+/// (Train panel open, events arriving, snapshots drawn) takes longer than a second.
+#[test]
+fn the_ui_keeps_drawing_frames_while_a_run_trains() {
+    let dir = common::temp_dir("gui-responsive");
+    let settings = Settings::demo(&bitdistill::demo::assets_dir());
+    let mut harness = studio_harness(|ui, app: &mut StudioApp| app.show(ui), StudioApp::new(settings, None));
+    {
+        let config = harness
+            .state_mut()
+            .train
+            .config
+            .as_mut()
+            .expect("the demo run file loads");
+        config.stage2.tokens = 2048;
+        config.stage3.steps = 4;
+        config.snapshot.every = 1;
+        config.out = dir.clone();
+    }
+    let ctx = harness.ctx.clone();
+    harness.state_mut().train.start(false, &ctx);
+    let started = Instant::now();
+    let (mut frames, mut slowest) = (0usize, Duration::ZERO);
+    while harness.state().train.is_running() {
+        assert!(started.elapsed() < Duration::from_secs(600), "the run did not finish");
+        let frame = Instant::now();
+        harness.step();
+        slowest = slowest.max(frame.elapsed());
+        frames += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_steps(2);
+    let history = &harness.state().train.history;
+    assert!(history.finished.is_some(), "{:?}", history.failed);
+    assert!(!history.steps.is_empty() && history.latest_snapshot.is_some());
+    assert!(frames >= 10, "only {frames} frames while training");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a frame took {slowest:?} while training"
+    );
+    // The worker logged the run like `bitdistill distill` does (serde_json may parse the last bit of an f64
+    // differently from how it wrote it).
+    let logged = read_metrics(&dir.join(METRICS_FILE)).unwrap();
+    assert_eq!(logged.len(), history.steps.len());
+    for (read, live) in logged.iter().zip(&history.steps) {
+        assert_eq!((read.stage, read.step), (live.stage, live.step));
+        assert!((read.loss - live.loss).abs() <= 1e-12 * live.loss.abs());
+    }
+}
+
 #[test]
 fn the_app_switches_panels_and_keeps_its_settings() {
     let settings = Settings::demo(&bitdistill::demo::assets_dir());

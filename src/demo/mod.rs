@@ -2,6 +2,7 @@
 //! student evaluated side by side. `bitdistill demo --headless` runs it; the GUI opens on it.
 
 mod ablation;
+#[cfg(not(target_arch = "wasm32"))]
 mod plots;
 mod report;
 
@@ -116,6 +117,7 @@ pub fn run_demo(options: &DemoOptions, emit: &mut dyn FnMut(TrainEvent)) -> Resu
     let packed = summarize("student packed2 (ternary kernel)", &packed_dir, &test, options.backend)?;
     let report = DemoReport::new(config, teacher, student, packed, steps, training_seconds);
     report.write(&options.out)?;
+    #[cfg(not(target_arch = "wasm32"))]
     plots::write_plots(&report, &options.out)?;
     Ok(report)
 }

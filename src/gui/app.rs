@@ -1,7 +1,5 @@
 //! The app: a panel bar, one panel at a time, persisted settings, and the close guard for a running training.
 
-use std::path::PathBuf;
-
 use serde::{Deserialize, Serialize};
 
 use super::attention_panel::AttentionPanel;
@@ -209,9 +207,9 @@ impl eframe::App for StudioApp {
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug, Default)]
 pub struct GuiOptions {
-    pub assets: PathBuf,
+    pub assets: std::path::PathBuf,
     /// Take a PNG of every panel into this folder after a short demo run, then exit.
-    pub screenshot_dir: Option<PathBuf>,
+    pub screenshot_dir: Option<std::path::PathBuf>,
     /// Optimizer steps the screenshot run trains before the pictures.
     pub screenshot_steps: usize,
     /// Open on the demo and start its distillation at once.

@@ -2,23 +2,24 @@
 //! histogram of latent weights in units of Δ with the ternary thresholds ±Δ/2.
 
 use std::path::Path;
-use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
 use crate::train::StepMetrics;
 
-static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-
-/// Registers the bundled DejaVu Sans as plotters' "sans-serif" (no system fonts are assumed).
+/// Registers the bundled DejaVu Sans as plotters' "sans-serif" (no system fonts are assumed). In the browser
+/// plotters draws text with the page's fonts and has no registry.
 pub fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let _ = plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, FONT);
+        });
+    }
 }
 
 pub fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -46,6 +47,8 @@ impl FigureFormat {
 }
 
 enum Canvas<'a> {
+    // Never built in the browser (no bitmap files there); the drawing code stays one for both targets.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Png(DrawingArea<BitMapBackend<'a>, Shift>),
     Svg(DrawingArea<SVGBackend<'a>, Shift>),
 }
@@ -54,7 +57,15 @@ enum Canvas<'a> {
 fn canvas(path: &Path, size: (u32, u32)) -> Result<Canvas<'_>> {
     register_font();
     Ok(match FigureFormat::of(path)? {
+        #[cfg(not(target_arch = "wasm32"))]
         FigureFormat::Png => Canvas::Png(BitMapBackend::new(path, size).into_drawing_area()),
+        #[cfg(target_arch = "wasm32")]
+        FigureFormat::Png => {
+            return Err(Error::Invalid(format!(
+                "{}: PNG figures are written by the native app only",
+                path.display()
+            )));
+        }
         FigureFormat::Svg => Canvas::Svg(SVGBackend::new(path, size).into_drawing_area()),
     })
 }
