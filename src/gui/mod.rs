@@ -6,6 +6,7 @@ mod activation_probe;
 mod app;
 mod attention_panel;
 mod background;
+mod file_dialog;
 mod fonts;
 mod heatmap;
 mod history;

@@ -9,6 +9,7 @@ use poll_promise::Promise;
 
 use super::background::background;
 
+use super::file_dialog::{Browse, Pick};
 use crate::checkpoint::Checkpoint;
 use crate::model::{HunYuanConfig, ParamBreakdown};
 
@@ -35,6 +36,7 @@ pub struct ModelPanel {
     loading: Option<Promise<Result<Arc<OpenedModel>, String>>>,
     pub opened: Option<Arc<OpenedModel>>,
     pub error: Option<String>,
+    browse: Browse,
 }
 
 impl ModelPanel {
@@ -44,6 +46,7 @@ impl ModelPanel {
             loading: None,
             opened: None,
             error: None,
+            browse: Browse::default(),
         }
     }
 
@@ -82,7 +85,7 @@ impl ModelPanel {
         ui.horizontal(|ui| {
             let label = ui.label("Directory:");
             ui.text_edit_singleline(&mut self.path).labelled_by(label.id);
-            if ui.button("Open").clicked() {
+            if self.browse.button(ui, &mut self.path, Pick::Folder) | ui.button("Open").clicked() {
                 self.load();
             }
             if self.loading.is_some() {

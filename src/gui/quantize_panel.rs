@@ -17,6 +17,8 @@ const BINS: usize = 61;
 
 /// (layer, projection).
 type Selection = (usize, usize);
+/// Weights being read in the background.
+type Reading = Promise<Result<Vec<f32>, String>>;
 
 pub struct QuantizePanel {
     pub layer: usize,
@@ -24,7 +26,7 @@ pub struct QuantizePanel {
     pub blend: f32,
     /// (layer, projection) the weights below belong to.
     weights: Option<(Selection, Arc<Vec<f32>>)>,
-    reading: Option<(Selection, Promise<Result<Vec<f32>, String>>)>,
+    reading: Option<(Selection, Reading)>,
     pub view: Option<TernaryView>,
     view_blend: f32,
     pub error: Option<String>,

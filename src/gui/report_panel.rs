@@ -8,6 +8,7 @@ use egui_plot::{Legend, Line, Plot};
 use poll_promise::Promise;
 
 use super::background::background;
+use super::file_dialog::{Browse, Pick};
 use super::history::term_colour;
 use crate::report::{
     LOSS_TERMS, draw_curves, draw_histogram, metric_points, read_metrics, write_metrics_csv, write_metrics_jsonl,
@@ -27,6 +28,8 @@ pub struct ReportPanel {
     pub histogram_layer: usize,
     exporting: Option<Promise<Result<Vec<PathBuf>, String>>>,
     pub message: Option<String>,
+    /// Dialogs of run A, run B and the export folder.
+    browse: [Browse; 3],
 }
 
 /// What an export writes: the steps of the current run and, when a snapshot exists, one layer's histogram.
@@ -88,6 +91,7 @@ impl ReportPanel {
             histogram_layer: 0,
             exporting: None,
             message: None,
+            browse: Default::default(),
         }
     }
 
@@ -149,13 +153,17 @@ impl ReportPanel {
         self.poll();
         ui.heading("Report");
         egui::Grid::new("report-runs").num_columns(2).show(ui, |ui| {
-            for (name, file) in [
-                ("Run A metrics.jsonl:", &mut self.run_a),
-                ("Run B metrics.jsonl:", &mut self.run_b),
+            let [browse_a, browse_b, _] = &mut self.browse;
+            for (name, file, browse) in [
+                ("Run A metrics.jsonl:", &mut self.run_a, browse_a),
+                ("Run B metrics.jsonl:", &mut self.run_b, browse_b),
             ] {
                 let label = ui.label(name);
-                ui.add(egui::TextEdit::singleline(file).desired_width(480.0))
-                    .labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(file).desired_width(480.0))
+                        .labelled_by(label.id);
+                    browse.button(ui, file, Pick::File);
+                });
                 ui.end_row();
             }
         });
@@ -194,6 +202,7 @@ impl ReportPanel {
             let label = ui.label("Export to:");
             ui.add(egui::TextEdit::singleline(&mut self.out_dir).desired_width(420.0))
                 .labelled_by(label.id);
+            self.browse[2].button(ui, &mut self.out_dir, Pick::Folder);
         });
         if !histograms.is_empty() {
             self.histogram_layer = self.histogram_layer.min(histograms.len() - 1);

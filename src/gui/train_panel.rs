@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use egui::Ui;
 use egui_plot::{Legend, Line, Plot};
 
+use super::file_dialog::{Browse, Pick};
 use super::history::{RunHistory, smooth, term_colour};
 use super::worker::TrainingWorker;
 use crate::model::SublnPlacement;
@@ -21,6 +22,7 @@ pub struct TrainPanel {
     pub history: RunHistory,
     pub worker: Option<TrainingWorker>,
     pub message: Option<String>,
+    browse: Browse,
 }
 
 impl TrainPanel {
@@ -33,6 +35,7 @@ impl TrainPanel {
             history: RunHistory::default(),
             worker: None,
             message: None,
+            browse: Browse::default(),
         };
         panel.load_run_file();
         panel
@@ -166,7 +169,7 @@ impl TrainPanel {
         ui.horizontal(|ui| {
             let label = ui.label("Run file:");
             ui.text_edit_singleline(&mut self.run_file).labelled_by(label.id);
-            if ui.button("Load").clicked() {
+            if self.browse.button(ui, &mut self.run_file, Pick::File) | ui.button("Load").clicked() {
                 self.load_run_file();
             }
             if ui.button("Save").clicked() {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use egui::Ui;
 
 use super::background::spawn_job;
+use super::file_dialog::{Browse, Pick};
 
 use crate::backend::BackendKind;
 use crate::generate::{Engine, GenerationConfig, Loaded, LoadedModel, Translation};
@@ -53,6 +54,7 @@ pub struct Side {
     /// The model of the last translation, kept so the next one does not load it again.
     cached: Option<CachedModel>,
     updates: Option<Receiver<Update>>,
+    browse: Browse,
 }
 
 impl Side {
@@ -65,6 +67,7 @@ impl Side {
             error: None,
             cached: None,
             updates: None,
+            browse: Browse::default(),
         }
     }
 
@@ -292,8 +295,11 @@ impl TranslatePanel {
         egui::Grid::new("translate-models").num_columns(2).show(ui, |ui| {
             for side in [&mut self.teacher, &mut self.student] {
                 let label = ui.label(format!("{} directory:", side.title));
-                ui.add(egui::TextEdit::singleline(&mut side.dir).desired_width(480.0))
-                    .labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut side.dir).desired_width(480.0))
+                        .labelled_by(label.id);
+                    side.browse.button(ui, &mut side.dir, Pick::Folder);
+                });
                 ui.end_row();
             }
         });
