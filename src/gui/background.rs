@@ -2,17 +2,28 @@
 //! browser (wasm32 without cross-origin isolation there are no threads) a job runs at once on the calling thread:
 //! the page stalls while it works, a known limit of the web build.
 
+use std::panic::AssertUnwindSafe;
+
 use poll_promise::Promise;
 
-/// Runs `job` in the background; its result arrives through the promise.
-pub fn background<T: Send + 'static>(name: &str, job: impl FnOnce() -> T + Send + 'static) -> Promise<T> {
+/// A job's result, or its error message.
+pub type JobResult<T> = Result<T, String>;
+
+/// Runs `job` in the background; its result arrives through the promise. A job that panics arrives as an error
+/// naming it (poll-promise would otherwise panic the UI thread when its sender is dropped).
+pub fn background<T: Send + 'static>(
+    name: &str,
+    job: impl FnOnce() -> JobResult<T> + Send + 'static,
+) -> Promise<JobResult<T>> {
+    let label = name.to_string();
+    let guarded = move || {
+        std::panic::catch_unwind(AssertUnwindSafe(job))
+            .unwrap_or_else(|_| Err(format!("the background job `{label}` panicked")))
+    };
     #[cfg(not(target_arch = "wasm32"))]
-    return Promise::spawn_thread(name, job);
+    return Promise::spawn_thread(name, guarded);
     #[cfg(target_arch = "wasm32")]
-    {
-        let _ = name;
-        Promise::from_ready(job())
-    }
+    Promise::from_ready(guarded())
 }
 
 /// Starts `job` on its own thread natively, or runs it to completion at once in the browser.
@@ -26,5 +37,17 @@ pub fn spawn_job(name: String, job: impl FnOnce() + Send + 'static) {
     {
         let _ = name;
         job();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_job_arrives_as_an_error_naming_it() {
+        let result = background("exploding-job", || -> JobResult<u8> { panic!("boom") }).block_and_take();
+        assert_eq!(result, Err("the background job `exploding-job` panicked".to_string()));
+        assert_eq!(background("fine", || Ok(7u8)).block_and_take(), Ok(7));
     }
 }

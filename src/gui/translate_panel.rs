@@ -2,7 +2,7 @@
 //! translations side by side, each streamed token by token from its own thread, with its tokens/s.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Instant;
 
 use egui::Ui;
@@ -112,7 +112,26 @@ impl Side {
     fn poll(&mut self) {
         let Some(updates) = &self.updates else { return };
         let mut finished = false;
-        for update in updates.try_iter() {
+        let mut pending = Vec::new();
+        let disconnected = loop {
+            match updates.try_recv() {
+                Ok(update) => pending.push(update),
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Disconnected) => break true,
+            }
+        };
+        // A thread that died (a panic) without its final update must not leave the column running forever.
+        if disconnected
+            && !pending
+                .iter()
+                .any(|u| matches!(u, Update::Done { .. } | Update::Failed(_)))
+        {
+            pending.push(Update::Failed(format!(
+                "{}: the translation thread stopped unexpectedly",
+                self.dir
+            )));
+        }
+        for update in pending {
             match update {
                 Update::Text(text) => self.text = text,
                 Update::Done {

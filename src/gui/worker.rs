@@ -1,16 +1,15 @@
 //! The training worker: `train::run` in the background, its events sent to the UI through a channel, and a
 //! repaint requested for each so the UI thread never waits.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, channel};
 
 use poll_promise::Promise;
 
-use super::background::background;
+use super::background::{JobResult, background};
 use crate::report::{METRICS_FILE, MetricsLog};
 use crate::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
 
-type Outcome = Result<RunOutcome, String>;
+type Outcome = JobResult<RunOutcome>;
 
 pub struct TrainingWorker {
     pub control: RunControl,
@@ -27,26 +26,15 @@ impl TrainingWorker {
         let worker_control = control.clone();
         let running = background("bitdistill-training", move || {
             // The same `metrics.jsonl` as `bitdistill distill` writes, so the Report panel can compare runs.
-            let train = || {
-                MetricsLog::append(&config.out.join(METRICS_FILE)).and_then(|mut metrics| {
-                    run(&config, resume, &worker_control, &mut |event| {
-                        metrics.record(&event);
-                        let _ = sender.send(event);
-                        wake();
-                    })
+            let outcome = MetricsLog::append(&config.out.join(METRICS_FILE)).and_then(|mut metrics| {
+                run(&config, resume, &worker_control, &mut |event| {
+                    metrics.record(&event);
+                    let _ = sender.send(event);
+                    wake();
                 })
-            };
-            let outcome = match std::panic::catch_unwind(AssertUnwindSafe(train)) {
-                Ok(result) => result.map_err(|e| e.to_string()),
-                Err(_) => Err("the training thread panicked".to_string()),
-            };
-            if let Err(message) = &outcome {
-                let _ = sender.send(TrainEvent::Failed {
-                    message: message.clone(),
-                });
-            }
+            });
             wake();
-            outcome
+            outcome.map_err(|e| e.to_string())
         });
         Self {
             control,
@@ -56,12 +44,20 @@ impl TrainingWorker {
         }
     }
 
-    /// Events that arrived since the last call.
+    /// Events that arrived since the last call; a run that ended in an error (or a panic) ends with `Failed`.
     pub fn drain(&mut self) -> Vec<TrainEvent> {
-        let events: Vec<TrainEvent> = self.events.try_iter().collect();
+        let mut events: Vec<TrainEvent> = self.events.try_iter().collect();
         if let Some(promise) = self.running.take() {
             match promise.try_take() {
-                Ok(outcome) => self.outcome = Some(outcome),
+                Ok(outcome) => {
+                    events.extend(self.events.try_iter());
+                    if let Err(message) = &outcome {
+                        events.push(TrainEvent::Failed {
+                            message: message.clone(),
+                        });
+                    }
+                    self.outcome = Some(outcome);
+                }
                 Err(promise) => self.running = Some(promise),
             }
         }
