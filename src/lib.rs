@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod generate;
+pub mod kernels;
 pub mod gui;
 pub mod infer;
 pub mod model;

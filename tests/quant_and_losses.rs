@@ -5,6 +5,7 @@ mod common;
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::SafetensorsFile;
 use bitdistill::distill::{RelationKind, RelationOptions, attention_distillation, logits_distillation, relation_kl};
+use bitdistill::kernels::Kernels;
 use bitdistill::quant::{absmean_scale, int8_fake_quant, straight_through, ternary_codes, ternary_fake_quant};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use common::{fixture_dir, reference_values};
@@ -122,6 +123,7 @@ fn relation_kl_matches_hand_computed_values_and_respects_masks() {
         heads: 1,
         kind: RelationKind::ScaledDot,
         causal: false,
+        kernels: Kernels::Reference,
     };
     // Teacher rows e1, e2: scores [[s, 0], [0, s]] with s = 1/√2; student rows e1, e1: all s → uniform.
     let teacher = tensor(vec![1.0, 0.0, 0.0, 1.0], [1, 2, 2], &device);
@@ -212,6 +214,7 @@ fn both_losses_pass_a_finite_difference_gradient_check_in_f64() {
             heads: 2,
             kind,
             causal: true,
+            kernels: Kernels::Reference,
         };
         let (t, m) = (teacher_states.clone(), mask.clone());
         check_gradient(

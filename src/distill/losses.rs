@@ -6,6 +6,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Int};
 use serde::{Deserialize, Serialize};
 
+use crate::kernels::{self, Kernels};
+
 /// Fill value of masked relation scores: finite, so that 0·log 0 terms stay 0 instead of NaN.
 const MASKED_SCORE: f64 = -1e9;
 
@@ -45,6 +47,8 @@ pub struct RelationOptions {
     pub kind: RelationKind,
     /// Only relate a position to itself and earlier ones.
     pub causal: bool,
+    /// The streaming WGSL kernel (on wgpu) or the composed reference.
+    pub kernels: Kernels,
 }
 
 /// Relation heads actually used for a projection of width `width`.
@@ -55,20 +59,27 @@ pub fn relation_heads(width: usize, requested: usize) -> usize {
         .unwrap_or(1)
 }
 
+/// The relation-head vectors `[B, T, r, d_r]` of `states: [B, T, W]` (unit length for the cosine variant) and
+/// the scale of their dot products.
+fn relation_vectors(states: Tensor<3>, heads: usize, kind: RelationKind) -> (Tensor<4>, f64) {
+    let [batch, len, width] = states.dims();
+    let head_width = width / heads;
+    let a = states.reshape([batch, len, heads, head_width]);
+    match kind {
+        RelationKind::ScaledDot => (a, 1.0 / (head_width as f64).sqrt()),
+        RelationKind::Cosine => {
+            let norm = a.clone().square().sum_dim(3).sqrt().clamp_min(1e-12); // [B, T, r, 1]
+            (a / norm, 1.0)
+        }
+    }
+}
+
 /// Log relation matrices `log softmax(A_h A_hᵀ / √d_r)` of `states: [B, T, W]`, shape `[B, r, T, T]`.
 pub fn log_relations(states: Tensor<3>, options: &RelationOptions, mask: &Tensor<2>) -> Tensor<4> {
     let [batch, len, width] = states.dims();
     let heads = relation_heads(width, options.heads);
-    let head_width = width / heads;
-    let mut a = states.reshape([batch, len, heads, head_width]).swap_dims(1, 2); // [B, r, T, d_r]
-    let scale = match options.kind {
-        RelationKind::ScaledDot => 1.0 / (head_width as f64).sqrt(),
-        RelationKind::Cosine => {
-            let norm = a.clone().square().sum_dim(3).sqrt().clamp_min(1e-12); // [B, r, T, 1]
-            a = a / norm;
-            1.0
-        }
-    };
+    let (a, scale) = relation_vectors(states, heads, options.kind);
+    let a = a.swap_dims(1, 2); // [B, r, T, d_r]
     let scores = a.clone().matmul(a.swap_dims(2, 3)) * scale; // [B, r, T, T]
     let hidden = key_mask(mask, options.causal)
         .unsqueeze_dim::<4>(1)
@@ -97,8 +108,21 @@ fn key_mask(mask: &Tensor<2>, causal: bool) -> Tensor<3, Bool> {
 }
 
 /// `KL(R_T ‖ R_S)` of one projection's states `[B, T, W]`, summed over keys, averaged over relation heads and
-/// masked query positions.
+/// masked query positions: by the streaming kernel (relation_kl.wgsl) where `options.kernels` allows it.
 pub fn relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
+    if !options.kernels.fuses(&student) {
+        return reference_relation_kl(student, teacher, mask, options);
+    }
+    let [batch, len, width] = student.dims();
+    let heads = relation_heads(width, options.heads);
+    let (student, scale) = relation_vectors(student, heads, options.kind);
+    let (teacher, _) = relation_vectors(teacher, heads, options.kind);
+    let flat = |a: Tensor<4>| a.reshape([batch, len, width]);
+    kernels::fused::relation_kl(flat(student), flat(teacher), mask, heads, scale, options.causal)
+}
+
+/// The composed reference of [`relation_kl`]: materialises the `[B, r, T, T]` relation matrices.
+pub fn reference_relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
     let log_r_s = log_relations(student, options, &mask);
     let log_r_t = log_relations(teacher, options, &mask);
     let kl = (log_r_t.clone().exp() * (log_r_t - log_r_s)).sum_dim(3); // [B, r, T, 1]

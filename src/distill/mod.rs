@@ -5,6 +5,6 @@ mod student;
 
 pub use losses::{
     RelationKind, RelationOptions, attention_distillation, log_relations, logits_distillation, masked_cross_entropy,
-    relation_heads, relation_kl,
+    reference_relation_kl, relation_heads, relation_kl,
 };
 pub use student::{check_compatible, student_from_teacher};

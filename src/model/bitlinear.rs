@@ -8,7 +8,8 @@ use burn::nn::RmsNorm;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::quant::{int8_fake_quant, straight_through, ternary_fake_quant};
+use crate::kernels::{self, Kernels};
+use crate::quant::ternary_fake_quant;
 
 /// Where Stage 1 inserts SubLN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -61,6 +62,9 @@ pub struct BitLinear {
     /// `weight` already holds `Δ·codes` (set for inference by [`BitLinear::freeze`]): the weight quantizer,
     /// a reduction and two passes over W, is skipped on every token.
     pub frozen: bool,
+    /// Fused WGSL quantizers (on wgpu) or the tensor-op reference.
+    #[module(skip)]
+    pub kernels: Kernels,
 }
 
 impl BitLinear {
@@ -80,11 +84,11 @@ impl BitLinear {
             Some(norm) => norm.forward(x),
             None => x,
         };
-        let x = straight_through(x.clone(), int8_fake_quant(x), self.blend);
+        let x = kernels::int8_ste(x, self.blend, self.kernels);
         let w = self.weight.val();
         let w = match self.frozen {
             true => w,
-            false => straight_through(w.clone(), ternary_fake_quant(w), self.blend), // [d_out, d_in]
+            false => kernels::ternary_ste(w, self.blend, self.kernels), // [d_out, d_in]
         };
         burn::tensor::module::linear(x, w.transpose(), None)
     }

@@ -16,6 +16,7 @@ use super::mlp::Mlp;
 use super::projection::Projection;
 use super::rope::rope_tables;
 use crate::error::Result;
+use crate::kernels::Kernels;
 
 #[derive(Module, Debug)]
 pub struct HunYuan {
@@ -267,6 +268,7 @@ fn load_projection(
         rms_norm,
         blend: 1.0,
         frozen: false,
+        kernels: Kernels::default(),
     }))
 }
 
@@ -295,6 +297,11 @@ impl HunYuan {
     /// Sets the quantization warm-up λ of every BitLinear.
     pub fn with_quant_blend(self, blend: f64) -> Self {
         self.for_each_bitlinear(|bit| bit.blend = blend)
+    }
+
+    /// Chooses the fused kernels or the reference for every BitLinear's quantizers.
+    pub fn with_kernels(self, kernels: Kernels) -> Self {
+        self.for_each_bitlinear(|bit| bit.kernels = kernels)
     }
 
     /// Quantizes every BitLinear's weight once, for inference (see [`BitLinear::freeze`]).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
 use crate::distill::RelationKind;
+use crate::kernels::Kernels;
 use crate::error::{Error, Result};
 use crate::model::SublnPlacement;
 
@@ -40,6 +41,10 @@ pub struct RunConfig {
     /// Seed of data order and sampling (default 0).
     #[serde(default)]
     pub seed: u64,
+    /// `fused` (default: the WGSL kernels of shaders/ on the wgpu backend, the reference on ndarray) or
+    /// `reference` (composed tensor operations everywhere).
+    #[serde(default)]
+    pub kernels: Kernels,
     #[serde(default)]
     pub student: StudentSection,
     #[serde(default)]

@@ -102,6 +102,7 @@ fn relation_options(config: &RunConfig) -> RelationOptions {
         heads: stage3.relation_heads,
         kind: stage3.relation,
         causal: stage3.causal,
+        kernels: config.kernels,
     }
 }
 
@@ -141,7 +142,7 @@ pub fn run(
         Method::BitnetSft | Method::FullPrecision => SublnPlacement::None,
     };
     let provenance = serde_json::json!({"teacher": config.teacher, "method": config.method});
-    let (student_config, mut student) = match &config.student.init {
+    let (student_config, student) = match &config.student.init {
         // Full precision trains the teacher checkpoint itself; the frozen copy above is its starting point.
         _ if config.method == Method::FullPrecision => (
             teacher_checkpoint.config.clone(),
@@ -161,6 +162,7 @@ pub fn run(
         }
         None => student_from_teacher(&config.teacher, subln, provenance, &device)?,
     };
+    let mut student = student.with_kernels(config.kernels);
 
     let checkpoints = config.out.join("checkpoints");
     let mut resumed: Option<(TrainState, Vec<u8>)> = None;
@@ -377,16 +379,11 @@ impl Run<'_> {
         let mut total = ce.clone() + logits_kd.clone() * stage3.lambda;
         let attention_kd = match (out.qkv, teacher.qkv) {
             (Some(s), Some(t)) => {
-                let options = RelationOptions {
-                    heads: stage3.relation_heads,
-                    kind: stage3.relation,
-                    causal: stage3.causal,
-                };
                 let kd = attention_distillation(
                     [s.q, s.k, s.v],
                     [t.q.detach(), t.k.detach(), t.v.detach()],
                     mask,
-                    &options,
+                    &relation_options(self.config),
                 );
                 total = total + kd.clone() * stage3.gamma;
                 Some(kd)

@@ -2,6 +2,7 @@
 
 mod decode;
 mod forward;
+mod kernels;
 mod matmul;
 mod train;
 
@@ -11,6 +12,11 @@ use bitdistill::model::HunYuanConfig;
 pub enum Bench {
     /// Forward (prefill) tokens/s of a checkpoint and of a random model 1/8 the width of HY-MT1.5-1.8B.
     Forward(forward::ForwardArgs),
+    /// Each WGSL kernel vs its tensor-op reference on wgpu: max abs error, ms of each, ratio.
+    Kernels(kernels::KernelsArgs),
+    /// One path of `bench kernels --memory` (run by it in a child process).
+    #[command(hide = true)]
+    KernelsMemoryCase(kernels::MemoryCaseArgs),
     /// Square f32 matmul TFLOP/s per backend (warm-up and autotuning excluded, device synced).
     Matmul(matmul::MatmulArgs),
     /// Stage 2 and Stage 3 training tokens/s and peak memory, each case in its own process.
@@ -34,6 +40,8 @@ impl Bench {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             Bench::Forward(args) => forward::forward(args),
+            Bench::Kernels(args) => kernels::kernels(args),
+            Bench::KernelsMemoryCase(args) => kernels::memory_case(args),
             Bench::Matmul(args) => matmul::matmul(args),
             Bench::Train(args) => train::train(args),
             Bench::TrainCase(args) => train::case(args),

@@ -7,6 +7,7 @@ use std::process::Command;
 use anyhow::Context;
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::{SaveDtype, save_checkpoint};
+use bitdistill::kernels::Kernels;
 use bitdistill::model::{HunYuan, HunYuanConfig, RandomWeights};
 use bitdistill::tokenizer::train_byte_level_bpe;
 use bitdistill::train::{
@@ -24,6 +25,9 @@ pub struct TrainArgs {
     model: Option<PathBuf>,
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Wgpu])]
     backends: Vec<BackendKind>,
+    /// Kernel paths to compare (they differ only on wgpu; ndarray always runs the reference).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Kernels::Fused, Kernels::Reference])]
+    kernels: Vec<Kernels>,
     #[command(flatten)]
     shape: Shape,
     #[arg(long)]
@@ -50,6 +54,8 @@ pub struct CaseArgs {
     model: String,
     #[arg(long, value_enum)]
     backend: BackendKind,
+    #[arg(long, value_enum)]
+    kernels: Kernels,
     #[command(flatten)]
     shape: Shape,
 }
@@ -59,31 +65,40 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     models.push("eighth".into());
     for model in &models {
         for backend in &args.backends {
-            let backend_name = format!("{backend:?}").to_lowercase();
-            let shape = &args.shape;
-            let output = Command::new(std::env::current_exe()?)
-                .args(["bench", "train-case", "--model", model, "--backend", &backend_name])
-                .args(["--steps", &shape.steps.to_string(), "--batch", &shape.batch.to_string()])
-                .args(["--block", &shape.block.to_string()])
-                .output()?;
-            anyhow::ensure!(
-                output.status.success(),
-                "{model} on {backend_name}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let line = String::from_utf8(output.stdout)?;
-            if args.json {
-                print!("{line}");
-            } else {
-                let row: serde_json::Value = serde_json::from_str(&line)?;
-                println!(
-                    "{:<40} {:<8} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB",
-                    row["model"].as_str().unwrap_or(""),
-                    backend_name,
-                    row["stage2_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
-                    row["stage3_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
-                    row["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+            // NdArray has one path: measure it once.
+            let kernels = match backend {
+                BackendKind::Ndarray => &[Kernels::Reference][..],
+                BackendKind::Wgpu => &args.kernels[..],
+            };
+            for kernel in kernels {
+                let backend_name = format!("{backend:?}").to_lowercase();
+                let kernel_name = format!("{kernel:?}").to_lowercase();
+                let shape = &args.shape;
+                let output = Command::new(std::env::current_exe()?)
+                    .args(["bench", "train-case", "--model", model, "--backend", &backend_name])
+                    .args(["--kernels", &kernel_name, "--steps", &shape.steps.to_string()])
+                    .args(["--batch", &shape.batch.to_string(), "--block", &shape.block.to_string()])
+                    .output()?;
+                anyhow::ensure!(
+                    output.status.success(),
+                    "{model} on {backend_name} ({kernel_name} kernels): {}",
+                    String::from_utf8_lossy(&output.stderr)
                 );
+                let line = String::from_utf8(output.stdout)?;
+                if args.json {
+                    print!("{line}");
+                } else {
+                    let row: serde_json::Value = serde_json::from_str(&line)?;
+                    println!(
+                        "{:<40} {:<8} {:<9} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB",
+                        row["model"].as_str().unwrap_or(""),
+                        backend_name,
+                        kernel_name,
+                        row["stage2_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+                        row["stage3_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
+                        row["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+                    );
+                }
             }
         }
     }
@@ -116,6 +131,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
         out: dir.join("run"),
         method: Method::Bitdistill,
         backend: args.backend,
+        kernels: args.kernels,
         seed: 0,
         student: StudentSection::default(),
         stage2: Stage2Section {
@@ -151,7 +167,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
     })?;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let row = serde_json::json!({
-        "bench": "train", "model": name, "backend": args.backend, "batch": shape.batch, "block": shape.block,
+        "bench": "train", "model": name, "backend": args.backend, "kernels": args.kernels, "batch": shape.batch, "block": shape.block,
         "stage2_tokens_per_s": mean(&stage2), "stage3_tokens_per_s": mean(&stage3), "peak_rss_mib": peak_rss_mib(),
     });
     println!("{row}");

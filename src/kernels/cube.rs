@@ -1,0 +1,259 @@
+//! [`BitKernels`] on burn's cubecl backend (wgpu): each operation launches the WGSL of `shaders/`.
+
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
+use burn::tensor::DType;
+
+use super::BitKernels;
+use super::shader::{Params, Shader, WORKGROUP, empty, grid, groups_for, launch};
+use crate::ternary::pack::BLOCK;
+
+/// Elements one workgroup sums in the first pass of [`sum`]: enough to keep the partials few.
+const SUM_CHUNK: usize = 16 * WORKGROUP as usize;
+/// u32 words of 16 two-bit codes in one `packed2` block of [`BLOCK`] columns.
+const WORDS_PER_BLOCK: usize = BLOCK / 16;
+
+/// What [`ternary_quant`] writes (the shader's `mode`).
+#[derive(Clone, Copy)]
+enum TernaryOutput {
+    StraightThrough(f32),
+    Codes,
+    Packed,
+}
+
+/// Σ values (or Σ|values|) over the first `len` elements, `[1]`, in a fixed order (reduce_sum.wgsl).
+fn sum(values: &CubeTensor, len: usize, absolute: bool) -> CubeTensor {
+    let chunk = SUM_CHUNK;
+    let partial_count = len.div_ceil(chunk).max(1);
+    let partials = empty(values, [partial_count], DType::F32);
+    let pass = |input: &CubeTensor, output: &CubeTensor, len: usize, chunk: usize, groups: usize| {
+        let params = Params::default().count(len).count(chunk).flag(absolute);
+        launch(Shader::ReduceSum, 0, grid(groups), &[input, output], params);
+    };
+    pass(values, &partials, len, chunk, partial_count);
+    let total = empty(values, [1], DType::F32);
+    // The partials are summed as they are (absolute or not, they are already what is wanted).
+    let params = Params::default().count(partial_count).count(partial_count).flag(false);
+    launch(Shader::ReduceSum, 0, grid(1), &[&partials, &total], params);
+    total
+}
+
+fn ternary_quant(weight: CubeTensor, output: TernaryOutput) -> CubeTensor {
+    assert_eq!(weight.dtype, DType::F32, "the fused kernels take f32 weights");
+    let weight = into_contiguous(weight);
+    let shape = weight.meta.shape().clone();
+    let len = shape.num_elements();
+    let cols = shape[shape.num_dims() - 1];
+    let rows = len / cols;
+    let abs_sum = sum(&weight, len, true);
+    let words_per_row = cols.div_ceil(BLOCK) * WORDS_PER_BLOCK;
+    let (mode, blend, out, invocations) = match output {
+        TernaryOutput::StraightThrough(blend) => (0, blend, empty(&weight, shape, DType::F32), len),
+        TernaryOutput::Codes => (1, 1.0, empty(&weight, shape, DType::I32), len),
+        TernaryOutput::Packed => {
+            let packed = empty(&weight, [rows, words_per_row], DType::U32);
+            (2, 1.0, packed, rows * words_per_row)
+        }
+    };
+    let params = Params::default()
+        .count(len)
+        .count(cols)
+        .count(mode)
+        .float(blend)
+        .count(words_per_row);
+    launch(
+        Shader::TernaryQuant,
+        0,
+        grid(groups_for(invocations)),
+        &[&weight, &abs_sum, &out],
+        params,
+    );
+    out
+}
+
+/// act_quant.wgsl over `x` viewed as `[tokens, features]`; returns the output and the scales `[..., 1]`.
+fn act_quant(x: CubeTensor, codes: bool, blend: f32) -> (CubeTensor, CubeTensor) {
+    assert_eq!(x.dtype, DType::F32, "the fused kernels take f32 activations");
+    let x = into_contiguous(x);
+    let shape = x.meta.shape().clone();
+    let features = shape[shape.num_dims() - 1];
+    let tokens = shape.num_elements() / features;
+    let mut scale_shape = shape.clone();
+    scale_shape[shape.num_dims() - 1] = 1;
+    let out = empty(&x, shape, if codes { DType::I32 } else { DType::F32 });
+    let scales = empty(&x, scale_shape, DType::F32);
+    let params = Params::default()
+        .count(tokens)
+        .count(features)
+        .flag(codes)
+        .float(blend);
+    launch(Shader::ActQuant, 0, grid(tokens), &[&x, &out, &scales], params);
+    (out, scales)
+}
+
+/// The shapes and settings of one relation-KL call, and the forward results its gradient needs.
+#[derive(Clone, Debug)]
+pub struct RelationState {
+    student: CubeTensor,
+    teacher: CubeTensor,
+    mask: CubeTensor,
+    /// relation_kl.wgsl's output: per-row weighted KL, then the student and teacher row log-sum-exps.
+    rows: CubeTensor,
+    /// `heads · max(Σmask, 1)`, `[1]`: the loss's denominator.
+    denominator: CubeTensor,
+    heads: usize,
+    scale: f32,
+    causal: bool,
+}
+
+impl RelationState {
+    fn params(&self) -> Params {
+        let [batch, len, width] = self.student.meta.shape().dims();
+        Params::default()
+            .count(batch)
+            .count(len)
+            .count(width)
+            .count(self.heads)
+            .flag(self.causal)
+            .float(self.scale)
+    }
+
+    fn head_width(&self) -> usize {
+        self.student.meta.shape()[2] / self.heads
+    }
+
+    fn row_count(&self) -> usize {
+        let [batch, len, _] = self.student.meta.shape().dims();
+        batch * self.heads * len
+    }
+}
+
+/// The relation KL `[1]` and the state its backward pass reads.
+pub fn relation_kl_forward(
+    student: CubeTensor,
+    teacher: CubeTensor,
+    mask: CubeTensor,
+    heads: usize,
+    scale: f32,
+    causal: bool,
+) -> (CubeTensor, RelationState) {
+    for (name, tensor) in [("student", &student), ("teacher", &teacher), ("mask", &mask)] {
+        assert_eq!(tensor.dtype, DType::F32, "the fused relation kernel takes f32 {name} tensors");
+    }
+    assert_eq!(student.meta.shape(), teacher.meta.shape(), "student and teacher states differ in shape");
+    let (student, teacher, mask) = (into_contiguous(student), into_contiguous(teacher), into_contiguous(mask));
+    let [batch, len, _] = student.meta.shape().dims();
+    let rows_total = batch * heads * len;
+    let rows = empty(&student, [3, rows_total], DType::F32);
+    let mut state = RelationState {
+        denominator: sum(&mask, batch * len, false),
+        student,
+        teacher,
+        mask,
+        rows,
+        heads,
+        scale,
+        causal,
+    };
+    launch(
+        Shader::RelationKl,
+        state.head_width(),
+        grid(groups_for(rows_total)),
+        &[&state.student, &state.teacher, &state.mask, &state.rows],
+        state.params(),
+    );
+    state.denominator = CubeBackend::float_mul_scalar(
+        CubeBackend::float_clamp_min(state.denominator.clone(), 1.0.into()),
+        (heads as f32).into(),
+    );
+    let loss = CubeBackend::float_div(sum(&state.rows, rows_total, false), state.denominator.clone());
+    (loss, state)
+}
+
+/// ∂loss/∂student for the upstream gradient `upstream` `[1]` (relation_kl_backward.wgsl).
+pub fn relation_kl_backward(state: &RelationState, upstream: CubeTensor) -> CubeTensor {
+    let coefficient = into_contiguous(CubeBackend::float_div(upstream, state.denominator.clone()));
+    let grad = empty(&state.student, state.student.meta.shape().clone(), DType::F32);
+    launch(
+        Shader::RelationKlBackward,
+        state.head_width(),
+        grid(groups_for(state.row_count())),
+        &[&state.student, &state.teacher, &state.mask, &state.rows, &coefficient, &grad],
+        state.params(),
+    );
+    grad
+}
+
+impl BitKernels for CubeBackend {
+    fn absmean(weight: CubeTensor) -> CubeTensor {
+        let weight = into_contiguous(weight);
+        let len = weight.meta.shape().num_elements();
+        CubeBackend::float_div_scalar(sum(&weight, len, true), (len as f32).into())
+    }
+
+    fn ternary_ste(weight: CubeTensor, blend: f32) -> CubeTensor {
+        ternary_quant(weight, TernaryOutput::StraightThrough(blend))
+    }
+
+    fn ternary_codes(weight: CubeTensor) -> CubeTensor {
+        ternary_quant(weight, TernaryOutput::Codes)
+    }
+
+    fn ternary_pack(weight: CubeTensor) -> CubeTensor {
+        ternary_quant(weight, TernaryOutput::Packed)
+    }
+
+    fn int8_ste(x: CubeTensor, blend: f32) -> CubeTensor {
+        act_quant(x, false, blend).0
+    }
+
+    fn int8_codes(x: CubeTensor) -> (CubeTensor, CubeTensor) {
+        act_quant(x, true, 1.0)
+    }
+
+    fn relation_kl(
+        student: CubeTensor,
+        teacher: CubeTensor,
+        mask: CubeTensor,
+        heads: usize,
+        scale: f32,
+        causal: bool,
+    ) -> CubeTensor {
+        relation_kl_forward(student, teacher, mask, heads, scale, causal).0
+    }
+
+    fn ternary_matmul(
+        x_codes: CubeTensor,
+        x_scales: CubeTensor,
+        packed: CubeTensor,
+        delta: CubeTensor,
+        in_features: usize,
+    ) -> CubeTensor {
+        let (x_codes, x_scales, packed, delta) = (
+            into_contiguous(x_codes),
+            into_contiguous(x_scales),
+            into_contiguous(packed),
+            into_contiguous(delta),
+        );
+        let x_shape = x_codes.meta.shape().clone();
+        let tokens = x_shape.num_elements() / in_features;
+        let [out_features, words_per_row] = packed.meta.shape().dims();
+        assert_eq!(x_shape[x_shape.num_dims() - 1], in_features, "activation width");
+        assert_eq!(words_per_row, in_features.div_ceil(BLOCK) * WORDS_PER_BLOCK, "packed row width");
+        let mut y_shape = x_shape.clone();
+        y_shape[x_shape.num_dims() - 1] = out_features;
+        let y = empty(&x_codes, y_shape, DType::F32);
+        let params = Params::default()
+            .count(tokens)
+            .count(out_features)
+            .count(in_features)
+            .count(words_per_row);
+        let count = burn::cubecl::CubeCount::Static(
+            u32::try_from(out_features.div_ceil(WORKGROUP as usize)).expect("output width"),
+            u32::try_from(tokens).expect("token count"),
+            1,
+        );
+        launch(Shader::TernaryMatmul, 0, count, &[&x_codes, &x_scales, &packed, &delta, &y], params);
+        y
+    }
+}

@@ -1,0 +1,106 @@
+//! The inner product of the ternary × int8 kernel over one packed row: `Σ_c (code_c + 1) · x_c`.
+//!
+//! Each block of 128 columns of the 2-bit kernel layout ([`super::pack::pack_kernel`]) is one 32-byte load, split
+//! by four shifts into unsigned `code + 1` bytes that multiply the int8 activations. `Σ (code + 1)·x − Σ x =
+//! Σ code·x`, so the sign never has to be unpacked. This file depends on nothing but `pack::BLOCK`, so that
+//! ci/neon can cross-build it alone for aarch64 and run it under qemu.
+
+use super::pack::BLOCK;
+
+/// `Σ_c (code_c + 1) · x_c` over one packed row: AVX2 when the CPU has it, NEON on every aarch64 CPU.
+pub fn dot_shifted(row: &[u8], x: &[i8]) -> i32 {
+    // SAFETY: NEON is part of the aarch64 baseline.
+    #[cfg(target_arch = "aarch64")]
+    return unsafe { dot_shifted_neon(row, x) };
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            return unsafe { dot_shifted_avx2(row, x) };
+        }
+        dot_shifted_portable(row, x)
+    }
+}
+
+/// The scalar reading of the layout: what the SIMD path must equal.
+pub fn dot_shifted_portable(row: &[u8], x: &[i8]) -> i32 {
+    let mut acc = 0i32;
+    for (bytes, xs) in row.chunks_exact(BLOCK / 4).zip(x.chunks_exact(BLOCK)) {
+        for (j, &byte) in bytes.iter().enumerate() {
+            for lane in 0..4 {
+                acc += ((byte >> (2 * lane)) & 3) as i32 * xs[j + 32 * lane] as i32;
+            }
+        }
+    }
+    acc
+}
+
+/// Per block: one 32-byte load, four shift-and-mask steps to `code + 1` bytes, four `vpmaddubsw` against the
+/// activations (|sum| ≤ 4·2·2·128 = 2048 fits i16), one `vpmaddwd` to i32.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_shifted_avx2(row: &[u8], x: &[i8]) -> i32 {
+    use std::arch::x86_64::*;
+    let mask = _mm256_set1_epi8(3);
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = _mm256_setzero_si256();
+    for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
+        // SAFETY: `bytes` holds 32 bytes and `xs` 128; unaligned loads.
+        let (packed, x0, x1, x2, x3) = unsafe {
+            let p = xs.as_ptr() as *const __m256i;
+            (
+                _mm256_loadu_si256(bytes.as_ptr() as *const __m256i),
+                _mm256_loadu_si256(p),
+                _mm256_loadu_si256(p.add(1)),
+                _mm256_loadu_si256(p.add(2)),
+                _mm256_loadu_si256(p.add(3)),
+            )
+        };
+        let c0 = _mm256_and_si256(packed, mask);
+        let c1 = _mm256_and_si256(_mm256_srli_epi16::<2>(packed), mask);
+        let c2 = _mm256_and_si256(_mm256_srli_epi16::<4>(packed), mask);
+        let c3 = _mm256_and_si256(_mm256_srli_epi16::<6>(packed), mask);
+        let sum = _mm256_add_epi16(
+            _mm256_add_epi16(_mm256_maddubs_epi16(c0, x0), _mm256_maddubs_epi16(c1, x1)),
+            _mm256_add_epi16(_mm256_maddubs_epi16(c2, x2), _mm256_maddubs_epi16(c3, x3)),
+        );
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(sum, ones));
+    }
+    let halves = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+    let pairs = _mm_add_epi32(halves, _mm_shuffle_epi32::<0b01_00_11_10>(halves));
+    _mm_cvtsi128_si32(_mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs)))
+}
+
+/// Per block: two 16-byte loads, four shift-and-mask steps to `code + 1` bytes (0..=2, read as i8), widening
+/// multiplies against the activations to i16 (|product| ≤ 2·128), pairwise-accumulated into i32 lanes.
+#[cfg(target_arch = "aarch64")]
+#[target_feature(enable = "neon")]
+unsafe fn dot_shifted_neon(row: &[u8], x: &[i8]) -> i32 {
+    use std::arch::aarch64::*;
+    let mask = vdupq_n_u8(3);
+    let mut acc = vdupq_n_s32(0);
+    for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
+        // SAFETY: `bytes` holds 32 bytes and `xs` 128.
+        let (low, high) = unsafe { (vld1q_u8(bytes.as_ptr()), vld1q_u8(bytes.as_ptr().add(16))) };
+        let lanes = [
+            (vandq_u8(low, mask), vandq_u8(high, mask)),
+            (vandq_u8(vshrq_n_u8::<2>(low), mask), vandq_u8(vshrq_n_u8::<2>(high), mask)),
+            (vandq_u8(vshrq_n_u8::<4>(low), mask), vandq_u8(vshrq_n_u8::<4>(high), mask)),
+            (vshrq_n_u8::<6>(low), vshrq_n_u8::<6>(high)),
+        ];
+        for (lane, (codes_low, codes_high)) in lanes.into_iter().enumerate() {
+            // SAFETY: columns 32·lane .. 32·lane + 32 lie inside the block.
+            let (x_low, x_high) = unsafe {
+                let p = xs.as_ptr().add(32 * lane);
+                (vld1q_s8(p), vld1q_s8(p.add(16)))
+            };
+            for (codes, x) in [(codes_low, x_low), (codes_high, x_high)] {
+                let codes = vreinterpretq_s8_u8(codes);
+                acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(codes), vget_low_s8(x)));
+                acc = vpadalq_s16(acc, vmull_high_s8(codes, x));
+            }
+        }
+    }
+    vaddvq_s32(acc)
+}
