@@ -110,11 +110,12 @@ fn key_mask(mask: &Tensor<2>, causal: bool) -> Tensor<3, Bool> {
 /// `KL(R_T ‖ R_S)` of one projection's states `[B, T, W]`, summed over keys, averaged over relation heads and
 /// masked query positions: by the streaming kernel (relation_kl.wgsl) where `options.kernels` allows it.
 pub fn relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
-    if !options.kernels.fuses(&student) {
-        return reference_relation_kl(student, teacher, mask, options);
-    }
     let [batch, len, width] = student.dims();
     let heads = relation_heads(width, options.heads);
+    // The kernel reads head slices as vec4s.
+    if !options.kernels.fuses(&student) || !(width / heads).is_multiple_of(4) {
+        return reference_relation_kl(student, teacher, mask, options);
+    }
     let (student, scale) = relation_vectors(student, heads, options.kind);
     let (teacher, _) = relation_vectors(teacher, heads, options.kind);
     let flat = |a: Tensor<4>| a.reshape([batch, len, width]);

@@ -10,6 +10,12 @@ use crate::ternary::pack::BLOCK;
 
 /// Elements one workgroup sums in the first pass of [`sum`]: enough to keep the partials few.
 const SUM_CHUNK: usize = 16 * WORKGROUP as usize;
+/// Invocations the relation kernels aim for, splitting the keys when batch · heads · len is fewer: enough to keep
+/// a large GPU busy (an H100 runs 132 SMs × 2048 threads).
+const RELATION_INVOCATIONS: usize = 1 << 17;
+/// Fewest keys in a split, and most splits (each split of the backward pass holds a gradient-sized buffer).
+const MIN_KEYS_PER_SPLIT: usize = 32;
+const MAX_SPLITS: usize = 16;
 /// u32 words of 16 two-bit codes in one `packed2` block of [`BLOCK`] columns.
 const WORDS_PER_BLOCK: usize = BLOCK / 16;
 
@@ -104,6 +110,20 @@ pub struct RelationState {
     heads: usize,
     scale: f32,
     causal: bool,
+    /// The keys are split into `splits` ranges of `keys_per_split`, one invocation each per query row.
+    splits: usize,
+    keys_per_split: usize,
+}
+
+/// (splits, keys per split) for `rows` query rows over `len` keys: a function of the shapes alone, so the
+/// summation order (and the result) never changes between runs.
+fn key_splits(rows: usize, len: usize) -> (usize, usize) {
+    let splits = RELATION_INVOCATIONS
+        .div_ceil(rows)
+        .min(len.div_ceil(MIN_KEYS_PER_SPLIT))
+        .clamp(1, MAX_SPLITS);
+    let keys_per_split = len.div_ceil(splits);
+    (len.div_ceil(keys_per_split), keys_per_split)
 }
 
 impl RelationState {
@@ -116,6 +136,8 @@ impl RelationState {
             .count(self.heads)
             .flag(self.causal)
             .float(self.scale)
+            .count(self.splits)
+            .count(self.keys_per_split)
     }
 
     fn head_width(&self) -> usize {
@@ -141,26 +163,41 @@ pub fn relation_kl_forward(
         assert_eq!(tensor.dtype, DType::F32, "the fused relation kernel takes f32 {name} tensors");
     }
     assert_eq!(student.meta.shape(), teacher.meta.shape(), "student and teacher states differ in shape");
+    assert!(
+        (student.meta.shape()[2] / heads).is_multiple_of(4),
+        "the relation kernel needs a head width that is a multiple of 4"
+    );
     let (student, teacher, mask) = (into_contiguous(student), into_contiguous(teacher), into_contiguous(mask));
     let [batch, len, _] = student.meta.shape().dims();
     let rows_total = batch * heads * len;
-    let rows = empty(&student, [3, rows_total], DType::F32);
+    let (splits, keys_per_split) = key_splits(rows_total, len);
     let mut state = RelationState {
         denominator: sum(&mask, batch * len, false),
+        rows: empty(&student, [3, rows_total], DType::F32),
         student,
         teacher,
         mask,
-        rows,
         heads,
         scale,
         causal,
+        splits,
+        keys_per_split,
     };
+    let partials = empty(&state.student, [5, splits * rows_total], DType::F32);
     launch(
         Shader::RelationKl,
         state.head_width(),
-        grid(groups_for(rows_total)),
-        &[&state.student, &state.teacher, &state.mask, &state.rows],
+        grid(groups_for(splits * rows_total)),
+        &[&state.student, &state.teacher, &state.mask, &partials],
         state.params(),
+    );
+    let merge = Params::default().count(rows_total).count(len).count(heads).count(splits);
+    launch(
+        Shader::RelationKlMerge,
+        0,
+        grid(groups_for(rows_total)),
+        &[&partials, &state.mask, &state.rows],
+        merge,
     );
     state.denominator = CubeBackend::float_mul_scalar(
         CubeBackend::float_clamp_min(state.denominator.clone(), 1.0.into()),
@@ -173,14 +210,24 @@ pub fn relation_kl_forward(
 /// ∂loss/∂student for the upstream gradient `upstream` `[1]` (relation_kl_backward.wgsl).
 pub fn relation_kl_backward(state: &RelationState, upstream: CubeTensor) -> CubeTensor {
     let coefficient = into_contiguous(CubeBackend::float_div(upstream, state.denominator.clone()));
-    let grad = empty(&state.student, state.student.meta.shape().clone(), DType::F32);
+    let shape = state.student.meta.shape().clone();
+    let len = shape.num_elements();
+    let mut split_shape = shape.clone();
+    split_shape[0] *= state.splits;
+    let partial = empty(&state.student, split_shape, DType::F32);
     launch(
         Shader::RelationKlBackward,
         state.head_width(),
-        grid(groups_for(state.row_count())),
-        &[&state.student, &state.teacher, &state.mask, &state.rows, &coefficient, &grad],
+        grid(groups_for(state.splits * state.row_count())),
+        &[&state.student, &state.teacher, &state.mask, &state.rows, &coefficient, &partial],
         state.params(),
     );
+    if state.splits == 1 {
+        return partial;
+    }
+    let grad = empty(&state.student, shape, DType::F32);
+    let params = Params::default().count(len).count(state.splits);
+    launch(Shader::SumSplits, 0, grid(groups_for(len)), &[&partial, &grad], params);
     grad
 }
 
@@ -255,5 +302,21 @@ impl BitKernels for CubeBackend {
         );
         launch(Shader::TernaryMatmul, 0, count, &[&x_codes, &x_scales, &packed, &delta, &y], params);
         y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_splits;
+
+    #[test]
+    fn keys_split_only_when_rows_are_few_and_keys_many() {
+        assert_eq!(key_splits(10, 5), (1, 5));
+        // 70 keys: at most ⌈70/32⌉ = 3 splits, of 24, 24 and 22 keys.
+        assert_eq!(key_splits(560, 70), (3, 24));
+        // T = 512 with 16 relation heads: 8,192 rows, 16 splits of 32 keys = 131,072 invocations.
+        assert_eq!(key_splits(8192, 512), (16, 32));
+        assert_eq!(key_splits(32_768, 2048), (4, 512));
+        assert_eq!(key_splits(1 << 20, 2048), (1, 2048));
     }
 }

@@ -57,7 +57,8 @@ pub trait BitKernels: burn::backend::Backend {
     fn int8_ste(x: FloatTensor<Self>, blend: f32) -> FloatTensor<Self>;
     /// The int8 codes (i32) and per-token scales `[..., 1]`.
     fn int8_codes(x: FloatTensor<Self>) -> (IntTensor<Self>, FloatTensor<Self>);
-    /// The masked mean relation KL `[1]` of `heads` relation heads with score scale `scale`.
+    /// The masked mean relation KL `[1]` of `heads` relation heads (of a width that is a multiple of 4) with
+    /// score scale `scale`.
     fn relation_kl(
         student: FloatTensor<Self>,
         teacher: FloatTensor<Self>,

@@ -18,7 +18,9 @@ pub enum Shader {
     TernaryQuant,
     ActQuant,
     RelationKl,
+    RelationKlMerge,
     RelationKlBackward,
+    SumSplits,
     TernaryMatmul,
 }
 
@@ -29,7 +31,9 @@ impl Shader {
             Self::TernaryQuant => include_str!("../../shaders/ternary_quant.wgsl"),
             Self::ActQuant => include_str!("../../shaders/act_quant.wgsl"),
             Self::RelationKl => include_str!("../../shaders/relation_kl.wgsl"),
+            Self::RelationKlMerge => include_str!("../../shaders/relation_kl_merge.wgsl"),
             Self::RelationKlBackward => include_str!("../../shaders/relation_kl_backward.wgsl"),
+            Self::SumSplits => include_str!("../../shaders/sum_splits.wgsl"),
             Self::TernaryMatmul => include_str!("../../shaders/ternary_matmul.wgsl"),
         }
     }
