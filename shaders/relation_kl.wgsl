@@ -18,7 +18,7 @@
 @group(0) @binding(1) var<storage, read_write> teacher: array<f32>;
 @group(0) @binding(2) var<storage, read_write> mask: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
-// [batch, len, width, heads, causal (0 | 1), c (f32 bits), splits, keys per split]
+// See `Relation` in relation_common.wgsl.
 @group(0) @binding(4) var<storage, read_write> params: array<u32>;
 
 const WORKGROUP: u32 = {{ workgroup }}u;
@@ -27,73 +27,31 @@ const HEAD_WIDTH: u32 = {{ head_width }}u;
 // Below every finite score, so the first key always resets the running max.
 const LOWEST: f32 = -3.0e38;
 
-fn student4(at: u32) -> vec4<f32> {
-    return vec4<f32>(student[at], student[at + 1u], student[at + 2u], student[at + 3u]);
-}
-
-fn teacher4(at: u32) -> vec4<f32> {
-    return vec4<f32>(teacher[at], teacher[at + 1u], teacher[at + 2u], teacher[at + 3u]);
-}
-
-// (student, teacher) relation scores between the head slices that start at `a` and `b`. Sixteen columns a
-// trip: lavapipe (llvmpipe) ends any loop after 65,535 trips per invocation, which len·d/4 would reach.
-fn scores(a: u32, b: u32, scale: f32) -> vec2<f32> {
-    var s = vec4<f32>(0.0);
-    var t = vec4<f32>(0.0);
-    var k = 0u;
-    for (; k + 16u <= HEAD_WIDTH; k += 16u) {
-        s += student4(a + k) * student4(b + k) + student4(a + k + 4u) * student4(b + k + 4u)
-            + student4(a + k + 8u) * student4(b + k + 8u) + student4(a + k + 12u) * student4(b + k + 12u);
-        t += teacher4(a + k) * teacher4(b + k) + teacher4(a + k + 4u) * teacher4(b + k + 4u)
-            + teacher4(a + k + 8u) * teacher4(b + k + 8u) + teacher4(a + k + 12u) * teacher4(b + k + 12u);
-    }
-    for (; k < HEAD_WIDTH; k += 4u) {
-        s += student4(a + k) * student4(b + k);
-        t += teacher4(a + k) * teacher4(b + k);
-    }
-    return vec2<f32>(s.x + s.y + s.z + s.w, t.x + t.y + t.z + t.w) * scale;
-}
-
 @compute @workgroup_size({{ workgroup }}, 1, 1)
 fn main(
     @builtin(local_invocation_index) lane: u32,
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let batch = params[0];
-    let len = params[1];
-    let width = params[2];
-    let heads = params[3];
-    let causal = params[4] == 1u;
-    let scale = bitcast<f32>(params[5]);
-    let splits = params[6];
-    let keys_per_split = params[7];
-    let total = batch * heads * len;
+    let r = relation();
     let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if index >= total * splits {
+    if index >= r.total * r.splits {
         return;
     }
-    let row = index % total;
-    let split = index / total;
-    let i = row % len;
-    let head = (row / len) % heads;
-    let b = row / (len * heads);
-
-    let query = (b * len + i) * width + head * HEAD_WIDTH;
+    let s = slot(r, index);
     var max_s = LOWEST;
     var sum_s = 0.0;
     var max_t = LOWEST;
     var sum_t = 0.0;
     var cross = 0.0;
-    let first = split * keys_per_split;
-    let keys = min(first + keys_per_split, select(len, i + 1u, causal));
+    let keys = min(s.first + r.keys_per_split, select(r.len, s.i + 1u, r.causal));
     // A padded query contributes nothing: its partials stay empty.
-    if mask[b * len + i] != 0.0 {
-        for (var x = first; x < keys; x++) {
-            if mask[b * len + x] == 0.0 {
+    if mask[s.b * r.len + s.i] != 0.0 {
+        for (var x = s.first; x < keys; x++) {
+            if mask[s.b * r.len + x] == 0.0 {
                 continue;
             }
-            let st = scores(query, (b * len + x) * width + head * HEAD_WIDTH, scale);
+            let st = scores(s.query, key_at(r, s, x), r.scale);
             if st.x > max_s {
                 sum_s = sum_s * exp(max_s - st.x) + 1.0;
                 max_s = st.x;
@@ -112,7 +70,7 @@ fn main(
             }
         }
     }
-    let stride = splits * total;
+    let stride = r.splits * r.total;
     partials[index] = max_s;
     partials[stride + index] = sum_s;
     partials[2u * stride + index] = max_t;

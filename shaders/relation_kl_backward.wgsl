@@ -16,39 +16,13 @@
 @group(0) @binding(4) var<storage, read_write> upstream: array<f32>;
 // [splits, batch, len, width]
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
-// [batch, len, width, heads, causal (0 | 1), c (f32 bits), splits, keys per split]
+// See `Relation` in relation_common.wgsl.
 @group(0) @binding(6) var<storage, read_write> params: array<u32>;
 
 const WORKGROUP: u32 = {{ workgroup }}u;
 // A multiple of 4, as in relation_kl.wgsl.
 const HEAD_WIDTH: u32 = {{ head_width }}u;
 const HEAD_VECTORS: u32 = HEAD_WIDTH / 4u;
-
-fn student4(at: u32) -> vec4<f32> {
-    return vec4<f32>(student[at], student[at + 1u], student[at + 2u], student[at + 3u]);
-}
-
-fn teacher4(at: u32) -> vec4<f32> {
-    return vec4<f32>(teacher[at], teacher[at + 1u], teacher[at + 2u], teacher[at + 3u]);
-}
-
-// As in relation_kl.wgsl (sixteen columns a trip, for lavapipe's loop limit).
-fn scores(a: u32, b: u32, scale: f32) -> vec2<f32> {
-    var s = vec4<f32>(0.0);
-    var t = vec4<f32>(0.0);
-    var k = 0u;
-    for (; k + 16u <= HEAD_WIDTH; k += 16u) {
-        s += student4(a + k) * student4(b + k) + student4(a + k + 4u) * student4(b + k + 4u)
-            + student4(a + k + 8u) * student4(b + k + 8u) + student4(a + k + 12u) * student4(b + k + 12u);
-        t += teacher4(a + k) * teacher4(b + k) + teacher4(a + k + 4u) * teacher4(b + k + 4u)
-            + teacher4(a + k + 8u) * teacher4(b + k + 8u) + teacher4(a + k + 12u) * teacher4(b + k + 12u);
-    }
-    for (; k < HEAD_WIDTH; k += 4u) {
-        s += student4(a + k) * student4(b + k);
-        t += teacher4(a + k) * teacher4(b + k);
-    }
-    return vec2<f32>(s.x + s.y + s.z + s.w, t.x + t.y + t.z + t.w) * scale;
-}
 
 // R_S − R_T at score pair `st` of the row whose statistics sit at `row`.
 fn relation_gap(st: vec2<f32>, row: u32, total: u32) -> f32 {
@@ -61,45 +35,31 @@ fn main(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let batch = params[0];
-    let len = params[1];
-    let width = params[2];
-    let heads = params[3];
-    let causal = params[4] == 1u;
-    let scale = bitcast<f32>(params[5]);
-    let splits = params[6];
-    let keys_per_split = params[7];
-    let total = batch * heads * len;
+    let r = relation();
     let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
-    if index >= total * splits {
+    if index >= r.total * r.splits {
         return;
     }
-    let row = index % total;
-    let split = index / total;
-    let i = row % len;
-    let head = (row / len) % heads;
-    let b = row / (len * heads);
-    let query = (b * len + i) * width + head * HEAD_WIDTH;
-    let weight_i = mask[b * len + i];
+    let s = slot(r, index);
+    let weight_i = mask[s.b * r.len + s.i];
 
     var acc: array<vec4<f32>, HEAD_VECTORS>;
     if weight_i != 0.0 {
-        let head_rows = row - i;
-        let first = split * keys_per_split;
-        for (var x = first; x < min(first + keys_per_split, len); x++) {
-            let weight_x = mask[b * len + x];
+        let head_rows = s.row - s.i;
+        for (var x = s.first; x < min(s.first + r.keys_per_split, r.len); x++) {
+            let weight_x = mask[s.b * r.len + x];
             if weight_x == 0.0 {
                 continue;
             }
-            let key = (b * len + x) * width + head * HEAD_WIDTH;
-            let st = scores(query, key, scale);
+            let key = key_at(r, s, x);
+            let st = scores(s.query, key, r.scale);
             var coefficient = 0.0;
             // x is a key of query i, and i a key of query x (both, on the diagonal).
-            if !causal || x <= i {
-                coefficient += weight_i * relation_gap(st, row, total);
+            if !r.causal || x <= s.i {
+                coefficient += weight_i * relation_gap(st, s.row, r.total);
             }
-            if !causal || i <= x {
-                coefficient += weight_x * relation_gap(st, head_rows + x, total);
+            if !r.causal || s.i <= x {
+                coefficient += weight_x * relation_gap(st, head_rows + x, r.total);
             }
             var v = 0u;
             for (; v + 4u <= HEAD_VECTORS; v += 4u) {
@@ -113,10 +73,11 @@ fn main(
             }
         }
     }
-    let factor = scale * upstream[0];
+    let factor = r.scale * upstream[0];
+    let split_offset = s.split * r.batch * r.len * r.width;
     for (var v = 0u; v < HEAD_VECTORS; v++) {
         let value = acc[v] * factor;
-        let at = split * batch * len * width + query + 4u * v;
+        let at = split_offset + s.query + 4u * v;
         grad[at] = value.x;
         grad[at + 1u] = value.y;
         grad[at + 2u] = value.z;

@@ -2,7 +2,7 @@
 
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::wgpu::{CubeBackend, CubeTensor, into_contiguous};
-use burn::tensor::DType;
+use burn::tensor::{DType, Shape};
 
 use super::BitKernels;
 use super::shader::{Params, Shader, WORKGROUP, empty, grid, groups_for, launch};
@@ -25,6 +25,14 @@ enum TernaryOutput {
     StraightThrough(f32),
     Codes,
     Packed,
+}
+
+/// `shape` with its last dimension replaced by `size`.
+fn with_last_dim(shape: &Shape, size: usize) -> Shape {
+    let mut shape = shape.clone();
+    let last = shape.num_dims() - 1;
+    shape[last] = size;
+    shape
 }
 
 /// Σ values (or Σ|values|) over the first `len` elements, `[1]`, in a fixed order (reduce_sum.wgsl).
@@ -84,10 +92,8 @@ fn act_quant(x: CubeTensor, codes: bool, blend: f32) -> (CubeTensor, CubeTensor)
     let shape = x.meta.shape().clone();
     let features = shape[shape.num_dims() - 1];
     let tokens = shape.num_elements() / features;
-    let mut scale_shape = shape.clone();
-    scale_shape[shape.num_dims() - 1] = 1;
+    let scales = empty(&x, with_last_dim(&shape, 1), DType::F32);
     let out = empty(&x, shape, if codes { DType::I32 } else { DType::F32 });
-    let scales = empty(&x, scale_shape, DType::F32);
     let params = Params::default()
         .count(tokens)
         .count(features)
@@ -287,9 +293,7 @@ impl BitKernels for CubeBackend {
         let [out_features, words_per_row] = packed.meta.shape().dims();
         assert_eq!(x_shape[x_shape.num_dims() - 1], in_features, "activation width");
         assert_eq!(words_per_row, in_features.div_ceil(BLOCK) * WORDS_PER_BLOCK, "packed row width");
-        let mut y_shape = x_shape.clone();
-        y_shape[x_shape.num_dims() - 1] = out_features;
-        let y = empty(&x_codes, y_shape, DType::F32);
+        let y = empty(&x_codes, with_last_dim(&x_shape, out_features), DType::F32);
         let params = Params::default()
             .count(tokens)
             .count(out_features)

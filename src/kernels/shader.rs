@@ -25,6 +25,17 @@ pub enum Shader {
 }
 
 impl Shader {
+    /// The WGSL, with the shared relation functions appended where a shader uses them.
+    fn template(self) -> SourceTemplate {
+        let template = SourceTemplate::new(self.text());
+        match self {
+            Self::RelationKl | Self::RelationKlBackward => {
+                template.add_template(include_str!("../../shaders/relation_common.wgsl"))
+            }
+            _ => template,
+        }
+    }
+
     fn text(self) -> &'static str {
         match self {
             Self::ReduceSum => include_str!("../../shaders/reduce_sum.wgsl"),
@@ -49,7 +60,8 @@ struct Instance {
 
 impl KernelSource for Instance {
     fn source(&self) -> SourceTemplate {
-        SourceTemplate::new(self.shader.text())
+        self.shader
+            .template()
             .register("workgroup", WORKGROUP.to_string())
             .register("head_width", self.head_width.to_string())
     }

@@ -71,8 +71,8 @@ fn differences<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> (f64, f64) {
 }
 
 /// Milliseconds per call of `work`, after an untimed warm-up, with the device synced.
-fn time<T>(device: &Device, args: &KernelsArgs, mut work: impl FnMut() -> T) -> anyhow::Result<f64> {
-    let mut run = |count: usize| -> anyhow::Result<f64> {
+fn time<T>(device: &Device, args: &KernelsArgs, work: impl Fn() -> T) -> anyhow::Result<f64> {
+    let run = |count: usize| -> anyhow::Result<f64> {
         let started = Instant::now();
         for _ in 0..count {
             drop(work());
@@ -88,42 +88,48 @@ fn random<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
     Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
 }
 
+/// One row: `fused` and `reference` (the same function by each path, called once for the error, then timed).
+fn compare<const D: usize>(
+    kernel: &'static str,
+    shape: String,
+    device: &Device,
+    args: &KernelsArgs,
+    fused: impl Fn() -> Tensor<D>,
+    reference: impl Fn() -> Tensor<D>,
+) -> anyhow::Result<Row> {
+    let (max_abs_err, max_rel_err) = differences(fused(), reference());
+    Ok(Row {
+        kernel,
+        shape,
+        max_abs_err,
+        max_rel_err,
+        fused_ms: time(device, args, &fused)?,
+        reference_ms: time(device, args, &reference)?,
+    })
+}
+
 fn ternary_rows(device: &Device, args: &KernelsArgs) -> anyhow::Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    for shape in [[300, 257], [HIDDEN, HIDDEN], [3 * HIDDEN, HIDDEN]] {
-        let w = random(shape, device);
-        let fused = || ternary_ste(w.clone(), 1.0, Kernels::Fused);
-        let reference = || ternary_ste(w.clone(), 1.0, Kernels::Reference);
-        let (max_abs_err, max_rel_err) = differences(fused(), reference());
-        rows.push(Row {
-            kernel: "ternary_quant",
-            shape: format!("{shape:?}"),
-            max_abs_err,
-            max_rel_err,
-            fused_ms: time(device, args, fused)?,
-            reference_ms: time(device, args, reference)?,
-        });
-    }
-    Ok(rows)
+    [[300, 257], [HIDDEN, HIDDEN], [3 * HIDDEN, HIDDEN]]
+        .into_iter()
+        .map(|shape| {
+            let w = random(shape, device);
+            let quantize = |kernels| ternary_ste(w.clone(), 1.0, kernels);
+            let (fused, reference) = (|| quantize(Kernels::Fused), || quantize(Kernels::Reference));
+            compare("ternary_quant", format!("{shape:?}"), device, args, fused, reference)
+        })
+        .collect()
 }
 
 fn activation_rows(device: &Device, args: &KernelsArgs) -> anyhow::Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    for shape in [[37, 300], [512, HIDDEN], [512, 3 * HIDDEN]] {
-        let x = random(shape, device);
-        let fused = || int8_ste(x.clone(), 1.0, Kernels::Fused);
-        let reference = || int8_ste(x.clone(), 1.0, Kernels::Reference);
-        let (max_abs_err, max_rel_err) = differences(fused(), reference());
-        rows.push(Row {
-            kernel: "act_quant",
-            shape: format!("{shape:?}"),
-            max_abs_err,
-            max_rel_err,
-            fused_ms: time(device, args, fused)?,
-            reference_ms: time(device, args, reference)?,
-        });
-    }
-    Ok(rows)
+    [[37, 300], [512, HIDDEN], [512, 3 * HIDDEN]]
+        .into_iter()
+        .map(|shape| {
+            let x = random(shape, device);
+            let quantize = |kernels| int8_ste(x.clone(), 1.0, kernels);
+            let (fused, reference) = (|| quantize(Kernels::Fused), || quantize(Kernels::Reference));
+            compare("act_quant", format!("{shape:?}"), device, args, fused, reference)
+        })
+        .collect()
 }
 
 /// The relation KL of a student `[1, len, 2048]` against a teacher, forward and backward, on `device`
@@ -186,15 +192,8 @@ fn matmul_rows(device: &Device, args: &KernelsArgs) -> anyhow::Result<Vec<Row>> 
         let (packed, delta) = (fused::ternary_pack(w.clone()), fused::absmean(w));
         let fused = || fused::ternary_matmul(x_codes.clone(), x_scales.clone(), packed.clone(), delta.clone());
         let reference = || reference_ternary_matmul(x_codes.clone(), x_scales.clone(), w_codes.clone(), delta.clone());
-        let (max_abs_err, max_rel_err) = differences(fused(), reference());
-        rows.push(Row {
-            kernel: "ternary_matmul",
-            shape: format!("[{tokens}, {HIDDEN}] x [{out_features}, {HIDDEN}]^T"),
-            max_abs_err,
-            max_rel_err,
-            fused_ms: time(device, args, fused)?,
-            reference_ms: time(device, args, reference)?,
-        });
+        let shape = format!("[{tokens}, {HIDDEN}] x [{out_features}, {HIDDEN}]^T");
+        rows.push(compare("ternary_matmul", shape, device, args, fused, reference)?);
     }
     Ok(rows)
 }
