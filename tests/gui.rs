@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
+use bitdistill::kernels::Kernels;
 use bitdistill::distill::student_from_teacher;
 use bitdistill::export::{ExportFormat, export_student};
 use bitdistill::generate::{Engine, GenerationConfig, Loaded};
@@ -225,6 +226,14 @@ fn train_panel_draws_one_point_per_step_event_and_reports_progress() {
     assert_eq!(harness.state().history.series(|m| m.attention_kd).len(), 0);
     harness.get_by_label("Start");
     harness.get_by_label("λ (logits KD)");
+
+    // The form's choices reach the run config: the kernel path of a wgpu run.
+    assert_eq!(harness.state().config.as_ref().unwrap().kernels, Kernels::Fused);
+    harness.get_by_label("kernels").click();
+    harness.run_steps(2);
+    harness.get_by_label("Reference").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().config.as_ref().unwrap().kernels, Kernels::Reference);
 
     harness.state_mut().run_file = "/nonexistent/run.toml".into();
     harness.state_mut().load_run_file();

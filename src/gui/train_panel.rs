@@ -10,6 +10,8 @@ use egui_plot::{Legend, Line, Plot};
 use super::file_dialog::{Browse, Pick};
 use super::history::{RunHistory, smooth, term_colour};
 use super::worker::TrainingWorker;
+use crate::backend::BackendKind;
+use crate::kernels::Kernels;
 use crate::model::SublnPlacement;
 use crate::report::LOSS_TERMS;
 use crate::train::{Method, RunConfig, RunOutcome};
@@ -100,28 +102,12 @@ impl TrainPanel {
         let Some(c) = &mut self.config else { return };
         ui.add_enabled_ui(!running, |ui| {
             egui::Grid::new("run-form").num_columns(2).show(ui, |ui| {
-                let label = ui.label("method");
-                egui::ComboBox::from_id_salt("method")
-                    .selected_text(format!("{:?}", c.method))
-                    .show_ui(ui, |ui| {
-                        for m in [Method::Bitdistill, Method::BitnetSft, Method::FullPrecision] {
-                            ui.selectable_value(&mut c.method, m, format!("{m:?}"));
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                ui.end_row();
-                let label = ui.label("SubLN");
-                egui::ComboBox::from_id_salt("subln")
-                    .selected_text(format!("{:?}", c.student.subln))
-                    .show_ui(ui, |ui| {
-                        for p in [SublnPlacement::Paper, SublnPlacement::All, SublnPlacement::None] {
-                            ui.selectable_value(&mut c.student.subln, p, format!("{p:?}"));
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                ui.end_row();
+                let methods = [Method::Bitdistill, Method::BitnetSft, Method::FullPrecision];
+                choice(ui, "method", &mut c.method, &methods);
+                let placements = [SublnPlacement::Paper, SublnPlacement::All, SublnPlacement::None];
+                choice(ui, "SubLN", &mut c.student.subln, &placements);
+                choice(ui, "backend", &mut c.backend, &[BackendKind::Ndarray, BackendKind::Wgpu]);
+                choice(ui, "kernels", &mut c.kernels, &[Kernels::Fused, Kernels::Reference]);
                 let label = ui.label("Stage-2 tokens");
                 ui.add(egui::DragValue::new(&mut c.stage2.tokens).speed(512))
                     .labelled_by(label.id);
@@ -270,4 +256,19 @@ impl TrainPanel {
                 });
         }
     }
+}
+
+/// A labelled combo box row of the form: `value` picked from `options`, each shown by its `Debug` name.
+fn choice<T: Copy + PartialEq + std::fmt::Debug>(ui: &mut Ui, label: &str, value: &mut T, options: &[T]) {
+    let label = ui.label(label);
+    egui::ComboBox::from_id_salt(label.id)
+        .selected_text(format!("{value:?}"))
+        .show_ui(ui, |ui| {
+            for &option in options {
+                ui.selectable_value(value, option, format!("{option:?}"));
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    ui.end_row();
 }
