@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
-use bitdistill::kernels::Kernels;
 use bitdistill::distill::student_from_teacher;
 use bitdistill::export::{ExportFormat, export_student};
 use bitdistill::generate::{Engine, GenerationConfig, Loaded};
@@ -17,6 +16,7 @@ use bitdistill::gui::{
     TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix, model_bytes,
 };
 use bitdistill::infer::EmbeddingStorage;
+use bitdistill::kernels::Kernels;
 use bitdistill::model::SublnPlacement;
 use bitdistill::prompt::language;
 use bitdistill::quant::{absmean_scale, ternary_codes};

@@ -12,8 +12,8 @@ use bitdistill::model::{Probes, Projection, SublnPlacement};
 use bitdistill::quant::{int8_codes, int8_fake_quant, straight_through, ternary_codes};
 use bitdistill::ternary::pack::pack_kernel;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::rngs::StdRng;
 use common::{fixture_dir, relative_l2};
+use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 fn device() -> Device {
@@ -46,7 +46,13 @@ fn assert_same<T: PartialEq + std::fmt::Debug>(got: &[T], want: &[T], label: &st
     assert_eq!(got.len(), want.len(), "{label}: lengths");
     let differing: Vec<usize> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
     if let Some(&i) = differing.first() {
-        panic!("{label}: {} of {} differ; first at {i}: {:?} vs {:?}", differing.len(), got.len(), got[i], want[i]);
+        panic!(
+            "{label}: {} of {} differ; first at {i}: {:?} vs {:?}",
+            differing.len(),
+            got.len(),
+            got[i],
+            want[i]
+        );
     }
 }
 
@@ -68,19 +74,30 @@ fn ternary_scale_codes_and_packing_equal_the_reference() {
         let exact = values.iter().map(|v| v.abs() as f64).sum::<f64>() / values.len() as f64;
         let delta = fused::absmean(w.clone());
         let delta_value = floats(delta.clone())[0] as f64;
-        assert!((delta_value - exact).abs() <= 1e-6 * exact, "{shape:?}: Δ {delta_value} vs {exact}");
+        assert!(
+            (delta_value - exact).abs() <= 1e-6 * exact,
+            "{shape:?}: Δ {delta_value} vs {exact}"
+        );
 
         // The same Δ on both sides: the codes must agree everywhere, boundaries included.
         let reference: Vec<i32> = floats(ternary_codes(w.clone(), delta.clone()))
             .iter()
             .map(|&c| c as i32)
             .collect();
-        assert_same(&ints(fused::ternary_codes(w.clone())), &reference, &format!("codes {shape:?}"));
+        assert_same(
+            &ints(fused::ternary_codes(w.clone())),
+            &reference,
+            &format!("codes {shape:?}"),
+        );
 
         let codes: Vec<i8> = reference.iter().map(|&c| c as i8).collect();
         let words = fused::ternary_pack(w).into_data().try_to_vec::<u32>().unwrap();
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        assert_same(&bytes, &pack_kernel(&codes, shape[0], shape[1]), &format!("packed {shape:?}"));
+        assert_same(
+            &bytes,
+            &pack_kernel(&codes, shape[0], shape[1]),
+            &format!("packed {shape:?}"),
+        );
     }
 }
 
@@ -148,7 +165,13 @@ fn relation_kl_and_its_gradient_match_the_reference() {
     let device = device().autodiff();
     // The last case runs 520 keys of width 128 per invocation: past lavapipe's 65,535-trip loop limit if the
     // dot products were not unrolled.
-    let cases = [(1, 5, 8, 2), (2, 37, 24, 3), (2, 70, 64, 4), (2, 300, 16, 1), (1, 520, 128, 1)];
+    let cases = [
+        (1, 5, 8, 2),
+        (2, 37, 24, 3),
+        (2, 70, 64, 4),
+        (2, 300, 16, 1),
+        (1, 520, 128, 1),
+    ];
     for (seed, (batch, len, width, heads)) in cases.into_iter().enumerate() {
         for kind in [RelationKind::ScaledDot, RelationKind::Cosine] {
             for causal in [false, true] {
@@ -156,7 +179,12 @@ fn relation_kl_and_its_gradient_match_the_reference() {
                 let seed = 100 + 10 * seed as u64;
                 let teacher = random([batch, len, width], seed, &device);
                 let mask = padding_mask(batch, len, &device);
-                let options = |kernels| RelationOptions { heads, kind, causal, kernels };
+                let options = |kernels| RelationOptions {
+                    heads,
+                    kind,
+                    causal,
+                    kernels,
+                };
                 let run = |kernels| {
                     let student = random([batch, len, width], seed + 1, &device).require_grad();
                     let loss = relation_kl(student.clone(), teacher.clone(), mask.clone(), &options(kernels));
@@ -205,12 +233,18 @@ fn fused_results_are_bit_identical_across_runs() {
 #[test]
 fn ternary_matmul_equals_the_integer_reference_exactly() {
     let device = device();
-    for (seed, (tokens, in_features, out_features)) in [(1, 5, 7), (3, 130, 33), (4, 300, 257)].into_iter().enumerate() {
+    for (seed, (tokens, in_features, out_features)) in [(1, 5, 7), (3, 130, 33), (4, 300, 257)].into_iter().enumerate()
+    {
         let x = random([tokens, in_features], 50 + seed as u64, &device);
         let w = random([out_features, in_features], 60 + seed as u64, &device);
         let (x_codes, x_scales) = fused::int8_codes(x);
         let delta = fused::absmean(w.clone());
-        let y = fused::ternary_matmul(x_codes.clone(), x_scales.clone(), fused::ternary_pack(w.clone()), delta.clone());
+        let y = fused::ternary_matmul(
+            x_codes.clone(),
+            x_scales.clone(),
+            fused::ternary_pack(w.clone()),
+            delta.clone(),
+        );
         let reference = reference_ternary_matmul(x_codes, x_scales, fused::ternary_codes(w), delta);
         let label = format!("[{tokens}, {in_features}] × [{out_features}, {in_features}]ᵀ");
         assert_same(&floats(y), &floats(reference), &label);
@@ -225,7 +259,10 @@ fn student_forward_and_gradients_agree_between_kernel_paths() {
     let device = device().autodiff();
     let (_, student) =
         student_from_teacher(&fixture_dir(), SublnPlacement::Paper, serde_json::Value::Null, &device).unwrap();
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![3i64, 141, 59, 265, 358, 97, 93, 238], [1, 8]), &device);
+    let ids = Tensor::<2, Int>::from_data(
+        TensorData::new(vec![3i64, 141, 59, 265, 358, 97, 93, 238], [1, 8]),
+        &device,
+    );
     let run = |kernels| {
         let model = student.clone().with_kernels(kernels);
         let logits = model.forward(ids.clone(), None, &Probes::default()).logits;
@@ -241,7 +278,11 @@ fn student_forward_and_gradients_agree_between_kernel_paths() {
         (floats(logits.detach()), grad(q_proj), grad(down_proj))
     };
     let (fused, reference) = (run(Kernels::Fused), run(Kernels::Reference));
-    for (name, got, want) in [("logits", &fused.0, &reference.0), ("q_proj grad", &fused.1, &reference.1), ("down_proj grad", &fused.2, &reference.2)] {
+    for (name, got, want) in [
+        ("logits", &fused.0, &reference.0),
+        ("q_proj grad", &fused.1, &reference.1),
+        ("down_proj grad", &fused.2, &reference.2),
+    ] {
         let error = relative_l2(got, want);
         assert!(error < 1e-4, "{name}: relative L2 {error:e}");
     }

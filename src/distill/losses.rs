@@ -123,7 +123,12 @@ pub fn relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, opti
 }
 
 /// The composed reference of [`relation_kl`]: materialises the `[B, r, T, T]` relation matrices.
-pub fn reference_relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
+pub fn reference_relation_kl(
+    student: Tensor<3>,
+    teacher: Tensor<3>,
+    mask: Tensor<2>,
+    options: &RelationOptions,
+) -> Tensor<1> {
     let log_r_s = log_relations(student, options, &mask);
     let log_r_t = log_relations(teacher, options, &mask);
     let kl = (log_r_t.clone().exp() * (log_r_t - log_r_s)).sum_dim(3); // [B, r, T, 1]

@@ -106,7 +106,12 @@ impl TrainPanel {
                 choice(ui, "method", &mut c.method, &methods);
                 let placements = [SublnPlacement::Paper, SublnPlacement::All, SublnPlacement::None];
                 choice(ui, "SubLN", &mut c.student.subln, &placements);
-                choice(ui, "backend", &mut c.backend, &[BackendKind::Ndarray, BackendKind::Wgpu]);
+                choice(
+                    ui,
+                    "backend",
+                    &mut c.backend,
+                    &[BackendKind::Ndarray, BackendKind::Wgpu],
+                );
                 choice(ui, "kernels", &mut c.kernels, &[Kernels::Fused, Kernels::Reference]);
                 let label = ui.label("Stage-2 tokens");
                 ui.add(egui::DragValue::new(&mut c.stage2.tokens).speed(512))

@@ -1,11 +1,11 @@
 //! [`BitKernels`] under autodiff: the quantizers' straight-through estimators pass the gradient unchanged
 //! (BitDistill §3.1), and the relation KL registers its analytic gradient (relation_kl_backward.wgsl).
 
+use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
-use burn::backend::autodiff::Autodiff;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 

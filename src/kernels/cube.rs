@@ -94,11 +94,7 @@ fn act_quant(x: CubeTensor, codes: bool, blend: f32) -> (CubeTensor, CubeTensor)
     let tokens = shape.num_elements() / features;
     let scales = empty(&x, with_last_dim(&shape, 1), DType::F32);
     let out = empty(&x, shape, if codes { DType::I32 } else { DType::F32 });
-    let params = Params::default()
-        .count(tokens)
-        .count(features)
-        .flag(codes)
-        .float(blend);
+    let params = Params::default().count(tokens).count(features).flag(codes).float(blend);
     launch(Shader::ActQuant, 0, grid(tokens), &[&x, &out, &scales], params);
     (out, scales)
 }
@@ -166,14 +162,26 @@ pub fn relation_kl_forward(
     causal: bool,
 ) -> (CubeTensor, RelationState) {
     for (name, tensor) in [("student", &student), ("teacher", &teacher), ("mask", &mask)] {
-        assert_eq!(tensor.dtype, DType::F32, "the fused relation kernel takes f32 {name} tensors");
+        assert_eq!(
+            tensor.dtype,
+            DType::F32,
+            "the fused relation kernel takes f32 {name} tensors"
+        );
     }
-    assert_eq!(student.meta.shape(), teacher.meta.shape(), "student and teacher states differ in shape");
+    assert_eq!(
+        student.meta.shape(),
+        teacher.meta.shape(),
+        "student and teacher states differ in shape"
+    );
     assert!(
         (student.meta.shape()[2] / heads).is_multiple_of(4),
         "the relation kernel needs a head width that is a multiple of 4"
     );
-    let (student, teacher, mask) = (into_contiguous(student), into_contiguous(teacher), into_contiguous(mask));
+    let (student, teacher, mask) = (
+        into_contiguous(student),
+        into_contiguous(teacher),
+        into_contiguous(mask),
+    );
     let [batch, len, _] = student.meta.shape().dims();
     let rows_total = batch * heads * len;
     let (splits, keys_per_split) = key_splits(rows_total, len);
@@ -197,7 +205,11 @@ pub fn relation_kl_forward(
         &[&state.student, &state.teacher, &state.mask, &partials],
         state.params(),
     );
-    let merge = Params::default().count(rows_total).count(len).count(heads).count(splits);
+    let merge = Params::default()
+        .count(rows_total)
+        .count(len)
+        .count(heads)
+        .count(splits);
     launch(
         Shader::RelationKlMerge,
         0,
@@ -225,7 +237,14 @@ pub fn relation_kl_backward(state: &RelationState, upstream: CubeTensor) -> Cube
         Shader::RelationKlBackward,
         state.head_width(),
         grid(groups_for(state.splits * state.row_count())),
-        &[&state.student, &state.teacher, &state.mask, &state.rows, &coefficient, &partial],
+        &[
+            &state.student,
+            &state.teacher,
+            &state.mask,
+            &state.rows,
+            &coefficient,
+            &partial,
+        ],
         state.params(),
     );
     if state.splits == 1 {
@@ -292,7 +311,11 @@ impl BitKernels for CubeBackend {
         let tokens = x_shape.num_elements() / in_features;
         let [out_features, words_per_row] = packed.meta.shape().dims();
         assert_eq!(x_shape[x_shape.num_dims() - 1], in_features, "activation width");
-        assert_eq!(words_per_row, in_features.div_ceil(BLOCK) * WORDS_PER_BLOCK, "packed row width");
+        assert_eq!(
+            words_per_row,
+            in_features.div_ceil(BLOCK) * WORDS_PER_BLOCK,
+            "packed row width"
+        );
         let y = empty(&x_codes, with_last_dim(&x_shape, out_features), DType::F32);
         let params = Params::default()
             .count(tokens)
@@ -304,7 +327,13 @@ impl BitKernels for CubeBackend {
             u32::try_from(tokens).expect("token count"),
             1,
         );
-        launch(Shader::TernaryMatmul, 0, count, &[&x_codes, &x_scales, &packed, &delta, &y], params);
+        launch(
+            Shader::TernaryMatmul,
+            0,
+            count,
+            &[&x_codes, &x_scales, &packed, &delta, &y],
+            params,
+        );
         y
     }
 }

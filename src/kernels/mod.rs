@@ -134,7 +134,12 @@ pub mod fused {
         ))
     }
 
-    pub fn ternary_matmul(x_codes: Tensor<2, Int>, x_scales: Tensor<2>, packed: Tensor<2, Int>, delta: Tensor<1>) -> Tensor<2> {
+    pub fn ternary_matmul(
+        x_codes: Tensor<2, Int>,
+        x_scales: Tensor<2>,
+        packed: Tensor<2, Int>,
+        delta: Tensor<1>,
+    ) -> Tensor<2> {
         let in_features = x_codes.dims()[1];
         Tensor::from_dispatch(Dispatch::ternary_matmul(
             x_codes.into_dispatch(),

@@ -101,7 +101,8 @@ pub struct Params(Vec<u32>);
 
 impl Params {
     pub fn count(mut self, value: usize) -> Self {
-        self.0.push(u32::try_from(value).expect("a size beyond u32 in a kernel parameter"));
+        self.0
+            .push(u32::try_from(value).expect("a size beyond u32 in a kernel parameter"));
         self
     }
 

@@ -85,8 +85,14 @@ unsafe fn dot_shifted_neon(row: &[u8], x: &[i8]) -> i32 {
         let (low, high) = unsafe { (vld1q_u8(bytes.as_ptr()), vld1q_u8(bytes.as_ptr().add(16))) };
         let lanes = [
             (vandq_u8(low, mask), vandq_u8(high, mask)),
-            (vandq_u8(vshrq_n_u8::<2>(low), mask), vandq_u8(vshrq_n_u8::<2>(high), mask)),
-            (vandq_u8(vshrq_n_u8::<4>(low), mask), vandq_u8(vshrq_n_u8::<4>(high), mask)),
+            (
+                vandq_u8(vshrq_n_u8::<2>(low), mask),
+                vandq_u8(vshrq_n_u8::<2>(high), mask),
+            ),
+            (
+                vandq_u8(vshrq_n_u8::<4>(low), mask),
+                vandq_u8(vshrq_n_u8::<4>(high), mask),
+            ),
             (vshrq_n_u8::<6>(low), vshrq_n_u8::<6>(high)),
         ];
         for (lane, (codes_low, codes_high)) in lanes.into_iter().enumerate() {

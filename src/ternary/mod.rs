@@ -7,6 +7,6 @@ mod kernel;
 pub mod pack;
 
 pub use activations::Int8Activations;
-pub(crate) use kernel::rows_in_parallel;
 pub use dot::{dot_shifted, dot_shifted_portable};
 pub use kernel::PackedTernary;
+pub(crate) use kernel::rows_in_parallel;

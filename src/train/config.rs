@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
 use crate::distill::RelationKind;
-use crate::kernels::Kernels;
 use crate::error::{Error, Result};
+use crate::kernels::Kernels;
 use crate::model::SublnPlacement;
 
 /// What is trained.

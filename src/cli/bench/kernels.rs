@@ -134,7 +134,13 @@ fn activation_rows(device: &Device, args: &KernelsArgs) -> anyhow::Result<Vec<Ro
 
 /// The relation KL of a student `[1, len, 2048]` against a teacher, forward and backward, on `device`
 /// (autodiff); returns the loss and the student's gradient.
-fn relation_step(student: &Tensor<3>, teacher: &Tensor<3>, mask: &Tensor<2>, heads: usize, kernels: Kernels) -> (Tensor<1>, Tensor<3>) {
+fn relation_step(
+    student: &Tensor<3>,
+    teacher: &Tensor<3>,
+    mask: &Tensor<2>,
+    heads: usize,
+    kernels: Kernels,
+) -> (Tensor<1>, Tensor<3>) {
     let student = student.clone().require_grad();
     let options = RelationOptions {
         heads,
@@ -155,10 +161,14 @@ fn relation_rows(device: &Device, args: &KernelsArgs) -> anyhow::Result<Vec<Row>
     }
     let mut rows = Vec::new();
     for (batch, len, width, heads) in shapes {
-        let (student, teacher) = (random([batch, len, width], &device), random([batch, len, width], &device));
+        let (student, teacher) = (
+            random([batch, len, width], &device),
+            random([batch, len, width], &device),
+        );
         let mask = Tensor::<2>::ones([batch, len], &device);
         let step = |kernels| relation_step(&student, &teacher, &mask, heads, kernels);
-        let ((fused_loss, fused_grad), (reference_loss, reference_grad)) = (step(Kernels::Fused), step(Kernels::Reference));
+        let ((fused_loss, fused_grad), (reference_loss, reference_grad)) =
+            (step(Kernels::Fused), step(Kernels::Reference));
         let shape = format!("[{batch}, {len}, {width}] r={heads} causal, fwd+bwd");
         let (max_abs_err, max_rel_err) = differences(fused_loss, reference_loss);
         rows.push(Row {
@@ -249,14 +259,29 @@ fn memory_rows(args: &KernelsArgs) -> anyhow::Result<()> {
         let mut peaks = Vec::new();
         for kernels in ["fused", "reference"] {
             let output = Command::new(std::env::current_exe()?)
-                .args(["bench", "kernels-memory-case", "--len", &len.to_string(), "--kernels", kernels])
+                .args([
+                    "bench",
+                    "kernels-memory-case",
+                    "--len",
+                    &len.to_string(),
+                    "--kernels",
+                    kernels,
+                ])
                 .output()?;
             let stderr = String::from_utf8_lossy(&output.stderr);
             if !output.status.success() {
-                let reason = stderr.lines().find(|l| l.contains("can't allocate")).unwrap_or("failed");
+                let reason = stderr
+                    .lines()
+                    .find(|l| l.contains("can't allocate"))
+                    .unwrap_or("failed");
                 eprintln!("relation_kl memory T = {len}, {kernels}: {}", reason.trim());
             }
-            peaks.push(String::from_utf8(output.stdout)?.trim().parse::<f64>().unwrap_or(f64::NAN));
+            peaks.push(
+                String::from_utf8(output.stdout)?
+                    .trim()
+                    .parse::<f64>()
+                    .unwrap_or(f64::NAN),
+            );
         }
         // One [B, r, T, T] f32 relation matrix, for scale.
         let matrix_mib = (RELATION_HEADS * len * len * 4) as f64 / (1 << 20) as f64;
@@ -284,7 +309,10 @@ pub fn memory_case(args: MemoryCaseArgs) -> anyhow::Result<()> {
     let mask = Tensor::<2>::ones([1, args.len], &device);
     let (loss, grad) = relation_step(&student, &teacher, &mask, RELATION_HEADS, args.kernels);
     let (loss, grad_sum) = (loss.into_scalar::<f32>(), grad.sum().into_scalar::<f32>());
-    anyhow::ensure!(loss.is_finite() && grad_sum.is_finite(), "relation KL {loss}, gradient sum {grad_sum}");
+    anyhow::ensure!(
+        loss.is_finite() && grad_sum.is_finite(),
+        "relation KL {loss}, gradient sum {grad_sum}"
+    );
     println!("{}", peak_rss_mib().unwrap_or(f64::NAN));
     Ok(())
 }
