@@ -123,3 +123,32 @@ fn generate_command_decodes_greedily_like_the_reference() {
     ]);
     assert!(!ok && stderr.contains("no tokenizer.json"), "{stderr}");
 }
+
+/// `bench kernels --json` (on lavapipe here): one object per row with the documented keys; the int8 quantizer's
+/// codes are exact, so its fused and reference outputs are equal.
+#[test]
+fn bench_kernels_prints_one_json_object_per_row() {
+    let args = [
+        "bench",
+        "kernels",
+        "--only",
+        "act-quant",
+        "--json",
+        "--warmup",
+        "0",
+        "--iters",
+        "1",
+    ];
+    let (ok, stdout, stderr) = bitdistill(&args);
+    assert!(ok, "{stderr}");
+    let rows: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for row in &rows {
+        assert_eq!(row["kernel"], "act_quant");
+        assert_eq!(row["max_abs_err"], 0.0, "{row}");
+        for key in ["fused_ms", "reference_ms"] {
+            assert!(row[key].as_f64().is_some_and(|ms| ms > 0.0), "{key} in {row}");
+        }
+    }
+    assert_eq!(rows[1]["shape"], "[512, 2048]");
+}
