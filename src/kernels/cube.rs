@@ -35,21 +35,18 @@ fn with_last_dim(shape: &Shape, size: usize) -> Shape {
     shape
 }
 
-/// Σ values (or Σ|values|) over the first `len` elements, `[1]`, in a fixed order (reduce_sum.wgsl).
+/// Σ values (or Σ|values|) over the first `len` elements, `[1]`, in a fixed order (reduce_sum.wgsl): each
+/// workgroup sums a chunk, then one workgroup sums those partials (already absolute, so summed as they are).
 fn sum(values: &CubeTensor, len: usize, absolute: bool) -> CubeTensor {
-    let chunk = SUM_CHUNK;
-    let partial_count = len.div_ceil(chunk).max(1);
-    let partials = empty(values, [partial_count], DType::F32);
-    let pass = |input: &CubeTensor, output: &CubeTensor, len: usize, chunk: usize, groups: usize| {
+    let pass = |input: &CubeTensor, len: usize, chunk: usize, absolute: bool| {
+        let groups = len.div_ceil(chunk).max(1);
+        let output = empty(input, [groups], DType::F32);
         let params = Params::default().count(len).count(chunk).flag(absolute);
-        launch(Shader::ReduceSum, 0, grid(groups), &[input, output], params);
+        launch(Shader::ReduceSum, 0, grid(groups), &[input, &output], params);
+        (output, groups)
     };
-    pass(values, &partials, len, chunk, partial_count);
-    let total = empty(values, [1], DType::F32);
-    // The partials are summed as they are (absolute or not, they are already what is wanted).
-    let params = Params::default().count(partial_count).count(partial_count).flag(false);
-    launch(Shader::ReduceSum, 0, grid(1), &[&partials, &total], params);
-    total
+    let (partials, count) = pass(values, len, SUM_CHUNK, absolute);
+    pass(&partials, count, count, false).0
 }
 
 fn ternary_quant(weight: CubeTensor, output: TernaryOutput) -> CubeTensor {
@@ -185,8 +182,12 @@ pub fn relation_kl_forward(
     let [batch, len, _] = student.meta.shape().dims();
     let rows_total = batch * heads * len;
     let (splits, keys_per_split) = key_splits(rows_total, len);
-    let mut state = RelationState {
-        denominator: sum(&mask, batch * len, false),
+    let denominator = CubeBackend::float_mul_scalar(
+        CubeBackend::float_clamp_min(sum(&mask, batch * len, false), 1.0.into()),
+        (heads as f32).into(),
+    );
+    let state = RelationState {
+        denominator,
         rows: empty(&student, [3, rows_total], DType::F32),
         student,
         teacher,
@@ -216,10 +217,6 @@ pub fn relation_kl_forward(
         grid(groups_for(rows_total)),
         &[&partials, &state.mask, &state.rows],
         merge,
-    );
-    state.denominator = CubeBackend::float_mul_scalar(
-        CubeBackend::float_clamp_min(state.denominator.clone(), 1.0.into()),
-        (heads as f32).into(),
     );
     let loss = CubeBackend::float_div(sum(&state.rows, rows_total, false), state.denominator.clone());
     (loss, state)
@@ -322,9 +319,14 @@ impl BitKernels for CubeBackend {
             .count(out_features)
             .count(in_features)
             .count(words_per_row);
+        // One dispatch row per token: WebGPU guarantees 65,535 of them.
+        assert!(
+            tokens <= 65_535,
+            "the ternary matmul takes at most 65,535 tokens a call, not {tokens}"
+        );
         let count = burn::cubecl::CubeCount::Static(
             u32::try_from(out_features.div_ceil(WORKGROUP as usize)).expect("output width"),
-            u32::try_from(tokens).expect("token count"),
+            tokens as u32,
             1,
         );
         launch(
