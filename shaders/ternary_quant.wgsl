@@ -1,6 +1,7 @@
-// BitNet b1.58's absmean ternary quantization of a weight W [rows, cols] (arXiv 2402.17764, eq. 1-3):
+// BitNet b1.58's absmean ternary quantization of a weight W [rows, cols] (arXiv 2402.17764, eq. 1-3), as the
+// official BitDistill code computes it (bitnetsrc/core.py `weight_quant`; src/quant/ternary.rs):
 //
-//     Δ = mean|W|,   code = RoundClip(W / (Δ + ε), −1, 1) ∈ {−1, 0, +1},   W_q = Δ · code.
+//     Δ = max(mean|W|, 1e-5),   code = RoundClip(W · (1/Δ), −1, 1) ∈ {−1, 0, +1},   W_q = Δ · code.
 //
 // That is all "1.58 bits" means: log2(3) bits of code per weight and one f32 Δ per matrix. Σ|W| comes from
 // reduce_sum.wgsl (fixed order, so Δ is the same on every run). One launch writes one output, by `mode`:
@@ -19,12 +20,13 @@
 @group(0) @binding(3) var<storage, read_write> params: array<u32>;
 
 const WORKGROUP: u32 = {{ workgroup }}u;
-// ε of RoundClip's denominator (BitNet b1.58).
-const EPS: f32 = 1e-5;
+// Lower bound on Δ, so that an all-zero matrix keeps a finite reciprocal.
+const SCALE_FLOOR: f32 = 1e-5;
 
-fn ternary_code(w: f32, delta: f32) -> f32 {
+// `inverse` is 1/Δ: the official code multiplies by it, and the last bit decides weights at exactly ±Δ/2.
+fn ternary_code(w: f32, inverse: f32) -> f32 {
     // WGSL's round() rounds half to even, as torch.round and burn's round do.
-    return clamp(round(w / (delta + EPS)), -1.0, 1.0);
+    return clamp(round(w * inverse), -1.0, 1.0);
 }
 
 @compute @workgroup_size({{ workgroup }}, 1, 1)
@@ -36,7 +38,8 @@ fn main(
     let len = params[0];
     let cols = params[1];
     let mode = params[2];
-    let delta = abs_sum[0] / f32(len);
+    let delta = max(abs_sum[0] / f32(len), SCALE_FLOOR);
+    let inverse = 1.0 / delta;
     let index = (group.y * groups.x + group.x) * WORKGROUP + lane;
 
     if mode == 2u {
@@ -54,7 +57,7 @@ fn main(
                 let col = first_col + k + 32u * i;
                 var code = 0.0;
                 if col < cols {
-                    code = ternary_code(weight[row * cols + col], delta);
+                    code = ternary_code(weight[row * cols + col], inverse);
                 }
                 word |= u32(code + 1.0) << (8u * k + 2u * i);
             }
@@ -67,7 +70,7 @@ fn main(
         return;
     }
     let w = weight[index];
-    let code = ternary_code(w, delta);
+    let code = ternary_code(w, inverse);
     if mode == 1u {
         output[index] = bitcast<u32>(i32(code));
         return;

@@ -9,10 +9,11 @@ use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::Checkpoint;
 use bitdistill::distill::student_from_teacher;
 use bitdistill::export::{ExportFormat, export_student, write_export};
-use bitdistill::infer::{EmbeddingStorage, NativeModel, load_native};
-use bitdistill::model::SublnPlacement;
+use bitdistill::infer::{EmbeddingStorage, NativeLinear, NativeModel, load_native};
+use bitdistill::model::{Projection, SublnPlacement};
 use bitdistill::quant::int8_codes;
 use bitdistill::ternary::{Int8Activations, PackedTernary, dot_shifted_portable};
+use burn::module::Param;
 use burn::tensor::{Int, Tensor, TensorData};
 use common::{fixture_dir, init_student, relative_l2, temp_dir, values};
 use rand::rngs::StdRng;
@@ -132,6 +133,36 @@ fn engine_matches_the_fake_quant_student_and_every_layout_reloads_exactly() {
             );
             std::fs::remove_dir_all(dir).unwrap();
         }
+    }
+}
+
+/// A student whose layer-0 k_proj sits at and around ±Δ/2: the CPU engine and every export keep exactly the
+/// official code's codes and Δ.
+#[test]
+fn engine_and_exports_keep_the_official_codes_at_half_delta() {
+    let device = BackendKind::Ndarray.device();
+    let (config, mut student) =
+        student_from_teacher(&fixture_dir(), SublnPlacement::All, serde_json::Value::Null, &device).unwrap();
+    let (rows, cols) = (config.kv_dim(), config.hidden_size);
+    let (weights, expected) = common::threshold_tiles(rows * cols);
+    let Projection::Ternary(k_proj) = &mut student.layers[0].self_attn.k_proj else {
+        panic!("a student's k_proj is ternary")
+    };
+    k_proj.weight = Param::from_tensor(Tensor::from_data(TensorData::new(weights, [rows, cols]), &device));
+    let check = |model: &NativeModel, label: &str| {
+        let NativeLinear::Ternary { weight, .. } = model.layers[0].projections()[1] else {
+            panic!("{label}: k_proj is not ternary")
+        };
+        assert_eq!(weight.scale, 0.25, "{label}: Δ");
+        assert_eq!(weight.codes(), expected, "{label}: codes");
+    };
+    let engine = NativeModel::from_burn(&student, &config, EmbeddingStorage::F32);
+    check(&engine, "engine");
+    for format in [ExportFormat::Packed2, ExportFormat::Packed1_6, ExportFormat::HfBitnet] {
+        let dir = temp_dir(&format!("export-threshold-{}", format.name()));
+        write_export(&engine, format, &dir).unwrap();
+        check(&load_native(&dir).unwrap(), format.name());
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
 

@@ -60,7 +60,7 @@ fn check_hidden_states_and_qkv(device: &Device, tolerance: f64) {
         eprintln!("hidden_states.{i} relative L2 error {error:e}");
         assert!(error < tolerance, "hidden_states.{i}: relative L2 error {error:e}");
     }
-    let qkv = out.qkv.expect("q/k/v of the last layer were asked for");
+    let qkv = out.qkv.expect("q/k/v of the last layer were asked for").projections;
     for (name, state) in [("q_proj", qkv.q), ("k_proj", qkv.k), ("v_proj", qkv.v)] {
         let error = relative_l2(&values(state), &reference_values(&format!("last_layer.{name}")));
         eprintln!("last_layer.{name} relative L2 error {error:e}");

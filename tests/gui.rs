@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
-use bitdistill::distill::student_from_teacher;
+use bitdistill::distill::{RelationReduction, student_from_teacher};
 use bitdistill::export::{ExportFormat, export_student};
 use bitdistill::generate::{Engine, GenerationConfig, Loaded};
 use bitdistill::gui::{
@@ -234,6 +234,27 @@ fn train_panel_draws_one_point_per_step_event_and_reports_progress() {
     harness.get_by_label("Reference").click();
     harness.run_steps(2);
     assert_eq!(harness.state().config.as_ref().unwrap().kernels, Kernels::Reference);
+    // ...and the Stage-3 conventions: the relation reduction and causality start at the official code's.
+    let stage3 = |h: &Harness<'_, TrainPanel>| h.state().config.as_ref().unwrap().stage3.clone();
+    assert_eq!(
+        (stage3(&harness).relation_reduction, stage3(&harness).causal),
+        (RelationReduction::Official, false)
+    );
+    harness.get_by_label("relation reduction").click();
+    harness.run_steps(2);
+    harness.get_by_label("Mean").click();
+    harness.run_steps(2);
+    harness.get_by_label("causal relations").click();
+    harness.run_steps(2);
+    assert_eq!(
+        (stage3(&harness).relation_reduction, stage3(&harness).causal),
+        (RelationReduction::Mean, true)
+    );
+    harness.state_mut().history.push(TrainEvent::Notice {
+        message: "the attention-relation term takes the reference path: a test".into(),
+    });
+    harness.run_steps(2);
+    harness.get_by_label("note: the attention-relation term takes the reference path: a test");
 
     harness.state_mut().run_file = "/nonexistent/run.toml".into();
     harness.state_mut().load_run_file();
@@ -259,6 +280,7 @@ fn snapshot() -> Snapshot {
         heads: 2,
         teacher_relations: (0..27).map(|i| i as f32).collect(),
         student_relations: (0..27).map(|i| 2.0 * i as f32).collect(),
+        relation_form: "layer 3, cosine".into(),
     }
 }
 
@@ -293,6 +315,7 @@ fn attention_panel_colours_each_cell_from_its_own_matrix_value() {
         "student attention",
         "teacher relation",
         "student − teacher",
+        "distilled relations: layer 3, cosine",
     ] {
         harness.get_by_label(title);
     }

@@ -6,11 +6,15 @@
 mod common;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::distill::{RelationKind, RelationOptions, relation_kl, student_from_teacher};
+use bitdistill::checkpoint::Checkpoint;
+use bitdistill::data::BatchTensors;
+use bitdistill::distill::{RelationKind, RelationOptions, RelationReduction, relation_kl, student_from_teacher};
 use bitdistill::kernels::{Kernels, fused, int8_ste, reference_ternary_matmul, ternary_ste};
 use bitdistill::model::{Probes, Projection, SublnPlacement};
 use bitdistill::quant::{int8_codes, int8_fake_quant, straight_through, ternary_codes};
 use bitdistill::ternary::pack::pack_kernel;
+use bitdistill::train::Stage3Section;
+use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use common::{fixture_dir, relative_l2};
 use rand::rngs::StdRng;
@@ -102,6 +106,25 @@ fn ternary_scale_codes_and_packing_equal_the_reference() {
 }
 
 #[test]
+fn kernel_codes_at_and_around_half_delta_are_the_official_ones() {
+    let device = device();
+    let (weights, expected) = common::threshold_weights();
+    let w = Tensor::<2>::from_data(TensorData::new(weights, [2, 6]), &device);
+    assert_eq!(floats(fused::absmean(w.clone())), vec![0.25]);
+    let expected_i32: Vec<i32> = expected.iter().map(|&c| c as i32).collect();
+    assert_same(&ints(fused::ternary_codes(w.clone())), &expected_i32, "codes");
+    let words = fused::ternary_pack(w.clone()).into_data().try_to_vec::<u32>().unwrap();
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    assert_same(&bytes, &pack_kernel(&expected, 2, 6), "packed");
+    let dequantized: Vec<f32> = expected.iter().map(|&c| 0.25 * c as f32).collect();
+    assert_same(
+        &floats(ternary_ste(w, 1.0, Kernels::Fused)),
+        &dequantized,
+        "STE forward",
+    );
+}
+
+#[test]
 fn ternary_straight_through_equals_the_reference_and_passes_gradients_unchanged() {
     let device = device().autodiff();
     for (seed, shape) in WEIGHT_SHAPES.into_iter().enumerate() {
@@ -173,9 +196,13 @@ fn relation_kl_and_its_gradient_match_the_reference() {
         (1, 520, 128, 1),
     ];
     for (seed, (batch, len, width, heads)) in cases.into_iter().enumerate() {
-        for kind in [RelationKind::ScaledDot, RelationKind::Cosine] {
+        // The official conventions (the defaults: cosine, official reduction) and the earlier ones.
+        for (kind, reduction) in [
+            (RelationKind::Cosine, RelationReduction::Official),
+            (RelationKind::ScaledDot, RelationReduction::Mean),
+        ] {
             for causal in [false, true] {
-                let label = format!("[{batch}, {len}, {width}] r={heads} {kind:?} causal={causal}");
+                let label = format!("[{batch}, {len}, {width}] r={heads} {kind:?} {reduction:?} causal={causal}");
                 let seed = 100 + 10 * seed as u64;
                 let teacher = random([batch, len, width], seed, &device);
                 let mask = padding_mask(batch, len, &device);
@@ -183,6 +210,7 @@ fn relation_kl_and_its_gradient_match_the_reference() {
                     heads,
                     kind,
                     causal,
+                    reduction,
                     kernels,
                 };
                 let run = |kernels| {
@@ -213,8 +241,9 @@ fn fused_results_are_bit_identical_across_runs() {
     let mask = padding_mask(batch, len, &device);
     let options = RelationOptions {
         heads: 2,
-        kind: RelationKind::ScaledDot,
-        causal: true,
+        kind: RelationKind::Cosine,
+        causal: false,
+        reduction: RelationReduction::Official,
         kernels: Kernels::Fused,
     };
     let run = || {
@@ -286,4 +315,63 @@ fn student_forward_and_gradients_agree_between_kernel_paths() {
         let error = relative_l2(got, want);
         assert!(error < 1e-4, "{name}: relative L2 {error:e}");
     }
+}
+
+/// The whole Stage-3 objective under the default (official) conventions on the fixture: attention-side Q and K
+/// (after RoPE and qk-norm), cosine relations over every pair of real tokens, the official reduction; the
+/// relation term and the student's gradients agree between the fused kernel and the reference.
+#[test]
+fn stage3_terms_under_the_official_conventions_agree_between_kernel_paths() {
+    let device = device().autodiff();
+    let teacher = Checkpoint::open(&fixture_dir())
+        .unwrap()
+        .load_model(&device)
+        .unwrap()
+        .no_grad();
+    let (_, student) =
+        student_from_teacher(&fixture_dir(), SublnPlacement::Paper, serde_json::Value::Null, &device).unwrap();
+    let stage3 = Stage3Section {
+        relation_heads: 8,
+        ..Stage3Section::default()
+    };
+    let ids: Vec<i64> = (0..2 * 12).map(|i| (i * 37 % 500) as i64 + 3).collect();
+    let attention: Vec<f32> = (0..24).map(|i| if i >= 12 + 9 { 0.0 } else { 1.0 }).collect();
+    let labels: Vec<f32> = (0..24)
+        .map(|i| if i % 12 >= 5 && attention[i] > 0.0 { 1.0 } else { 0.0 })
+        .collect();
+    let batch = BatchTensors {
+        inputs: Tensor::from_data(TensorData::new(ids.clone(), [2, 12]), &device),
+        targets: Tensor::from_data(TensorData::new(ids, [2, 12]), &device),
+        target_mask: Tensor::from_data(TensorData::new(labels, [2, 12]), &device),
+        attention_mask: Tensor::from_data(TensorData::new(attention, [2, 12]), &device),
+    };
+    let run = |kernels| {
+        let objective = stage3.objective(2, kernels);
+        assert_eq!(
+            objective.relation.unfused_reason(32),
+            None,
+            "r = 8 leaves head widths of 4 and 8"
+        );
+        let model = student.clone().with_kernels(kernels);
+        let terms = objective.terms(&model, Some(&teacher), &batch, true);
+        let ad = terms.attention_kd.expect("relations were asked for");
+        let grads = (ad.clone() * 1e3).backward();
+        let Projection::Ternary(k_proj) = &model.layers[1].self_attn.k_proj else {
+            panic!("a student's k_proj is ternary")
+        };
+        (
+            floats(ad.detach())[0],
+            floats(k_proj.weight.val().grad(&grads).unwrap()),
+        )
+    };
+    let (fused, reference) = (run(Kernels::Fused), run(Kernels::Reference));
+    assert!(reference.0 > 0.0);
+    assert!(
+        ((fused.0 - reference.0) / reference.0).abs() < 1e-4,
+        "{} vs {}",
+        fused.0,
+        reference.0
+    );
+    let error = relative_l2(&fused.1, &reference.1);
+    assert!(error < 1e-4, "k_proj gradient: relative L2 {error:e}");
 }

@@ -4,8 +4,11 @@ mod common;
 
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::SafetensorsFile;
-use bitdistill::distill::{RelationKind, RelationOptions, attention_distillation, logits_distillation, relation_kl};
+use bitdistill::distill::{
+    RelationKind, RelationOptions, RelationReduction, attention_distillation, logits_distillation, relation_kl,
+};
 use bitdistill::kernels::Kernels;
+use bitdistill::model::QkvStates;
 use bitdistill::quant::{absmean_scale, int8_fake_quant, straight_through, ternary_codes, ternary_fake_quant};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use common::{fixture_dir, reference_values};
@@ -23,35 +26,78 @@ fn scalar(t: Tensor<1>) -> f64 {
     t.into_data().try_into_vec_as::<f64>().unwrap()[0]
 }
 
+/// The fixture's stored codes were made with the earlier `RoundClip(W/(Δ + 1e-5))`; the official formula
+/// `RoundClip(W · (1/Δ))` may differ from them only where the two thresholds disagree, |W| in (Δ/2, (Δ+1e-5)/2].
 #[test]
-fn fixture_gate_proj_codes_and_scale_match_the_reference() {
+fn fixture_gate_proj_codes_follow_the_official_formula() {
     let weights = SafetensorsFile::open(&fixture_dir().join("model.safetensors")).unwrap();
     let w = weights.read_f32("model.layers.0.mlp.gate_proj.weight", None).unwrap();
+    let values = w.clone().try_into_vec_as::<f32>().unwrap();
     let w = Tensor::<2>::from_data(w, &device());
     let scale = absmean_scale(w.clone());
-    let expected_scale = reference_values("ternary.layer0.gate_proj.scale")[0];
-    assert!((scale.clone().into_scalar::<f32>() - expected_scale).abs() <= 1e-7 * expected_scale.abs());
-    let codes: Vec<i8> = ternary_codes(w, scale)
+    let delta = reference_values("ternary.layer0.gate_proj.scale")[0];
+    assert!((scale.clone().into_scalar::<f32>() - delta).abs() <= 1e-7 * delta.abs());
+    let codes: Vec<i8> = ternary_codes(w, scale.clone())
         .into_data()
         .try_into_vec_as::<f32>()
         .unwrap()
         .iter()
         .map(|&c| c as i8)
         .collect();
+    // The official weight_quant, by hand: scale = 1/Δ in f32, round half to even, clamp.
+    let inverse = 1.0 / scale.into_scalar::<f32>();
+    let official: Vec<i8> = values
+        .iter()
+        .map(|&v| (v * inverse).round_ties_even().clamp(-1.0, 1.0) as i8)
+        .collect();
+    assert_eq!(codes, official);
+    assert!(codes.contains(&0) && codes.contains(&1) && codes.contains(&-1));
+
     let reference = common::reference();
     let (shape, dtype) = reference.describe("ternary.layer0.gate_proj.codes").unwrap();
     assert_eq!((shape, dtype.as_str()), (vec![160, 64], "I8"));
-    let expected = std::fs::read(fixture_dir().join("reference.safetensors")).unwrap();
-    let parsed = safetensors::SafeTensors::deserialize(&expected).unwrap();
-    let expected: Vec<i8> = parsed
-        .tensor("ternary.layer0.gate_proj.codes")
+    let raw = std::fs::read(fixture_dir().join("reference.safetensors")).unwrap();
+    let parsed = safetensors::SafeTensors::deserialize(&raw).unwrap();
+    let earlier = parsed.tensor("ternary.layer0.gate_proj.codes").unwrap();
+    let mut changed = 0;
+    for ((&old, &new), &v) in earlier.data().iter().zip(&codes).zip(&values) {
+        if old as i8 != new {
+            changed += 1;
+            let half = (v.abs() / delta) as f64;
+            assert!(
+                half > 0.5 && half <= 0.5 * (1.0 + 1e-5 / delta as f64) + 1e-6,
+                "W/Δ = {half}"
+            );
+        }
+    }
+    eprintln!("{changed} of {} codes differ from the earlier formula's", codes.len());
+}
+
+#[test]
+fn codes_at_and_around_half_delta_are_the_official_ones() {
+    let (weights, expected) = common::threshold_weights();
+    let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [2, 6]), &device());
+    let scale = absmean_scale(w.clone());
+    assert_eq!(scale.clone().into_scalar::<f32>(), 0.25);
+    let codes: Vec<i8> = ternary_codes(w.clone(), scale)
+        .into_data()
+        .try_into_vec_as::<f32>()
         .unwrap()
-        .data()
         .iter()
-        .map(|&b| b as i8)
+        .map(|&c| c as i8)
         .collect();
     assert_eq!(codes, expected);
-    assert!(codes.contains(&0) && codes.contains(&1) && codes.contains(&-1));
+    // The training weight (STE forward) is Δ · code: what the trainer's BitLinear multiplies by.
+    let dequantized = ternary_fake_quant(w).into_data().try_into_vec_as::<f32>().unwrap();
+    let want: Vec<f32> = expected.iter().map(|&c| 0.25 * c as f32).collect();
+    assert_eq!(dequantized, want);
+    assert_eq!(
+        weights
+            .iter()
+            .map(|&w| bitdistill::quant::ternary_code(w, 0.25))
+            .collect::<Vec<_>>(),
+        expected
+    );
 }
 
 #[test]
@@ -123,6 +169,7 @@ fn relation_kl_matches_hand_computed_values_and_respects_masks() {
         heads: 1,
         kind: RelationKind::ScaledDot,
         causal: false,
+        reduction: RelationReduction::Mean,
         kernels: Kernels::Reference,
     };
     // Teacher rows e1, e2: scores [[s, 0], [0, s]] with s = 1/√2; student rows e1, e1: all s → uniform.
@@ -152,11 +199,43 @@ fn relation_kl_matches_hand_computed_values_and_respects_masks() {
     assert!((got - per_row / 2.0).abs() < 1e-6, "{got} vs {}", per_row / 2.0);
     // Padding the second position leaves only row 0 over key 0: KL 0.
     let mask = tensor(vec![1.0, 0.0], [1, 2], &device);
-    assert!(scalar(relation_kl(student, teacher.clone(), mask, &options)).abs() < 1e-7);
+    assert!(scalar(relation_kl(student.clone(), teacher.clone(), mask, &options)).abs() < 1e-7);
+    // The official reduction divides by r once more (r = 1 here) and clamps at 1e-8, which these
+    // probabilities (≥ 0.33) never reach: the same value.
+    let official = RelationOptions {
+        reduction: RelationReduction::Official,
+        ..options
+    };
+    let got = scalar(relation_kl(
+        student.clone(),
+        teacher.clone(),
+        ones_mask(1, 2, &device),
+        &official,
+    ));
+    assert!((got - per_row).abs() < 1e-6, "{got} vs {per_row}");
+    // Where a probability falls below 1e-8 the official reduction counts it as 1e-8 (f64 tensors, so the
+    // 1.8e-7 it adds is visible): teacher rows 10·e1, 10·e2 give p_T = [1 − ε, ε], ε = e^(−100/√2) ≈ 2e-31,
+    // against the uniform student: ln 2 + 1e-8·ln(2e-8) with the floor, ln 2 (+ ε ln 2ε) without.
+    let peaked = tensor(vec![10.0, 0.0, 0.0, 10.0], [1, 2, 2], &device);
+    let floored = scalar(relation_kl(
+        student.clone(),
+        peaked.clone(),
+        ones_mask(1, 2, &device),
+        &official,
+    ));
+    let want = 2f64.ln() + 1e-8 * 2e-8f64.ln();
+    assert!((floored - want).abs() < 1e-12, "{floored} vs {want}");
+    let exact = scalar(relation_kl(student.clone(), peaked, ones_mask(1, 2, &device), &options));
+    assert!((exact - 2f64.ln()).abs() < 1e-12, "{exact}");
     // Identical teacher and student: zero for Q, K and V.
+    let states = || QkvStates {
+        q: teacher.clone(),
+        k: teacher.clone(),
+        v: teacher.clone(),
+    };
     let same = attention_distillation(
-        [teacher.clone(), teacher.clone(), teacher.clone()],
-        [teacher.clone(), teacher.clone(), teacher],
+        states(),
+        states(),
         ones_mask(1, 2, &device),
         &RelationOptions {
             kind: RelationKind::Cosine,
@@ -209,11 +288,17 @@ fn both_losses_pass_a_finite_difference_gradient_check_in_f64() {
     );
 
     let teacher_states = tensor(pseudo_random(2 * 3 * 8, 3), [2, 3, 8], &device);
-    for kind in [RelationKind::ScaledDot, RelationKind::Cosine] {
+    for (kind, causal, reduction) in [
+        (RelationKind::ScaledDot, true, RelationReduction::Mean),
+        (RelationKind::Cosine, true, RelationReduction::Mean),
+        (RelationKind::Cosine, false, RelationReduction::Official),
+        (RelationKind::ScaledDot, false, RelationReduction::Official),
+    ] {
         let options = RelationOptions {
             heads: 2,
             kind,
-            causal: true,
+            causal,
+            reduction,
             kernels: Kernels::Reference,
         };
         let (t, m) = (teacher_states.clone(), mask.clone());

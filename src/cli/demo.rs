@@ -43,6 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 m.stage, m.step, m.total_steps, m.loss, m.ce, m.tokens_per_s
             ),
             TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
+            TrainEvent::Notice { message } => writeln!(stderr, "\nnote: {message}"),
             TrainEvent::Finished { .. } => writeln!(stderr, "evaluating teacher and student ..."),
             _ => Ok(()),
         };

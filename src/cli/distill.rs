@@ -29,6 +29,7 @@ pub fn run_distill(args: Args) -> anyhow::Result<()> {
                 m.stage, m.step, m.total_steps, m.loss, m.ce, m.lr, m.grad_norm, m.tokens_per_s
             ),
             TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
+            TrainEvent::Notice { message } => writeln!(stderr, "\nnote: {message}"),
             TrainEvent::Failed { message } => writeln!(stderr, "\n{message}"),
             _ => Ok(()),
         };

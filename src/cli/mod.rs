@@ -12,6 +12,7 @@ mod gui;
 mod inspect;
 mod loaded;
 mod logits;
+mod loss;
 mod model;
 mod score;
 mod student;
@@ -41,6 +42,8 @@ enum Command {
     Inspect(inspect::Args),
     /// Logits of token ids read from a safetensors file.
     Logits(logits::Args),
+    /// The three unweighted Stage-3 loss terms (CE, logits KD, attention-relation KD) of a batch file.
+    Loss(loss::Args),
     /// Generate after a prompt (greedy unless --sample).
     Generate(generate::Args),
     /// Translate text with HY-MT's prompt templates.
@@ -81,6 +84,7 @@ impl Cli {
             Command::Ablate(args) => ablate::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Logits(args) => logits::run(args),
+            Command::Loss(args) => loss::run(args),
             Command::Generate(args) => generate::run(args),
             Command::Translate(args) => translate::run(args),
             Command::Model(command) => command.run(),

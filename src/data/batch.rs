@@ -1,8 +1,9 @@
-//! A batch of token sequences with next-token targets and a loss mask.
+//! A batch of token sequences with next-token targets, a loss mask and an attention (padding) mask.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-/// `[B, T]` inputs, targets (the next token) and mask (1 where the target is trained on).
+/// `[B, T]` inputs, targets (the next token), mask (1 where the target is trained on) and attention mask
+/// (1 at every real input position, 0 at padding).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenBatch {
     pub batch: usize,
@@ -10,6 +11,17 @@ pub struct TokenBatch {
     pub inputs: Vec<u32>,
     pub targets: Vec<u32>,
     pub mask: Vec<f32>,
+    pub attention_mask: Vec<f32>,
+}
+
+/// A batch on a device: `inputs` and `targets` `[B, T]` ids, `target_mask` `[B, T]` (1 where predicting
+/// `targets[t]` from position t is trained on) and `attention_mask` `[B, T]` (1 at real positions).
+#[derive(Clone, Debug)]
+pub struct BatchTensors {
+    pub inputs: Tensor<2, Int>,
+    pub targets: Tensor<2, Int>,
+    pub target_mask: Tensor<2>,
+    pub attention_mask: Tensor<2>,
 }
 
 /// One example: a token sequence and, per position, whether predicting the NEXT token is trained on.
@@ -30,6 +42,7 @@ impl TokenBatch {
             inputs: Vec::with_capacity(examples.len() * len),
             targets: Vec::with_capacity(examples.len() * len),
             mask: Vec::with_capacity(examples.len() * len),
+            attention_mask: Vec::with_capacity(examples.len() * len),
         };
         for example in examples {
             let n = example.tokens.len() - 1;
@@ -41,6 +54,9 @@ impl TokenBatch {
             batch.inputs.extend(std::iter::repeat_n(pad, len - n));
             batch.targets.extend(std::iter::repeat_n(pad, len - n));
             batch.mask.extend(std::iter::repeat_n(0.0, len - n));
+            batch
+                .attention_mask
+                .extend((0..len).map(|i| if i < n { 1.0 } else { 0.0 }));
         }
         batch
     }
@@ -50,13 +66,24 @@ impl TokenBatch {
         self.mask.iter().filter(|&&m| m > 0.0).count()
     }
 
-    pub fn tensors(&self, device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>, Tensor<2>) {
+    /// Number of real (non-padding) input positions.
+    pub fn real_tokens(&self) -> usize {
+        self.attention_mask.iter().filter(|&&m| m > 0.0).count()
+    }
+
+    pub fn tensors(&self, device: &Device) -> BatchTensors {
+        let shape = [self.batch, self.len];
         let ids = |values: &[u32]| {
             let values: Vec<i64> = values.iter().map(|&v| v as i64).collect();
-            Tensor::from_data(TensorData::new(values, [self.batch, self.len]), device)
+            Tensor::from_data(TensorData::new(values, shape), device)
         };
-        let mask = Tensor::from_data(TensorData::new(self.mask.clone(), [self.batch, self.len]), device);
-        (ids(&self.inputs), ids(&self.targets), mask)
+        let mask = |values: &[f32]| Tensor::from_data(TensorData::new(values.to_vec(), shape), device);
+        BatchTensors {
+            inputs: ids(&self.inputs),
+            targets: ids(&self.targets),
+            target_mask: mask(&self.mask),
+            attention_mask: mask(&self.attention_mask),
+        }
     }
 }
 
@@ -79,6 +106,7 @@ mod tests {
         assert_eq!(batch.inputs, vec![1, 2, 3, 5, 0, 0]);
         assert_eq!(batch.targets, vec![2, 3, 4, 6, 0, 0]);
         assert_eq!(batch.mask, vec![0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
-        assert_eq!(batch.trained_tokens(), 3);
+        assert_eq!(batch.attention_mask, vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!((batch.trained_tokens(), batch.real_tokens()), (3, 4));
     }
 }

@@ -9,7 +9,7 @@ mod pairs;
 mod sampler;
 mod split;
 
-pub use batch::{Example, TokenBatch};
+pub use batch::{BatchTensors, Example, TokenBatch};
 pub use corpus::{pack_corpus, read_documents};
 pub use filter::{FilterConfig, FilterCounts, clean_pairs};
 pub use pairs::{Pair, pair_example, read_pairs};

@@ -1,10 +1,16 @@
-//! BitDistill: the Stage-1 student and the distillation losses.
+//! BitDistill: the Stage-1 student and the Stage-3 objective.
 
-mod losses;
+mod logits;
+mod loss_inputs;
+mod objective;
+mod relation;
 mod student;
 
-pub use losses::{
-    RelationKind, RelationOptions, attention_distillation, log_relations, logits_distillation, masked_cross_entropy,
-    reference_relation_kl, relation_heads, relation_kl,
+pub use logits::{logits_distillation, masked_cross_entropy};
+pub use loss_inputs::read_loss_inputs;
+pub use objective::{LossPositions, Stage3Objective, Stage3Terms};
+pub use relation::{
+    RELATION_PROBABILITY_FLOOR, RelationKind, RelationOptions, RelationReduction, RelationStates,
+    attention_distillation, check_relation_heads, log_relations, reference_relation_kl, relation_kl,
 };
 pub use student::{check_compatible, student_from_teacher};

@@ -59,6 +59,7 @@ impl AttentionPanel {
             ui.label("This run does not distil relations (γ = 0 or Stage 2).");
             return;
         }
+        ui.label(format!("distilled relations: {}", s.relation_form));
         let teacher = matrix(&s.teacher_relations, n, self.relation);
         let student = matrix(&s.student_relations, n, self.relation);
         let difference: Vec<f32> = student.iter().zip(teacher).map(|(s, t)| s - t).collect();

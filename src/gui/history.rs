@@ -14,6 +14,8 @@ pub struct RunHistory {
     pub stage: Option<(Stage, usize)>,
     pub finished: Option<String>,
     pub failed: Option<String>,
+    /// The run's notices (e.g. a reference-path fallback), in order.
+    pub notices: Vec<String>,
     last_step_at: Option<Instant>,
     /// Exponential average of seconds per step.
     seconds_per_step: Option<f64>,
@@ -41,6 +43,7 @@ impl RunHistory {
             }
             TrainEvent::Finished { student } => self.finished = Some(student),
             TrainEvent::Failed { message } => self.failed = Some(message),
+            TrainEvent::Notice { message } => self.notices.push(message),
             TrainEvent::Checkpoint { .. } | TrainEvent::StageFinished { .. } => {}
         }
     }

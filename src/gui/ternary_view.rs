@@ -2,14 +2,14 @@
 //! the ternary thresholds at ±0.5 (±Δ/2 in weight units), the reconstruction error, and the warm-up blend
 //! `W + λ·(Δ·codes − W)` that the trainer's quantization warm-up computes.
 
-use crate::quant::WEIGHT_EPS;
+use crate::quant::{absmean_scale_of, ternary_code};
 
 /// Histogram range of W/Δ: beyond ±3 Δ everything lands in the edge bins.
 pub const HISTOGRAM_RANGE: f32 = 3.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TernaryView {
-    /// Δ = mean|W|.
+    /// Δ = max(mean|W|, 1e-5).
     pub delta: f32,
     /// Share of −1, 0, +1 codes.
     pub shares: [f64; 3],
@@ -21,13 +21,6 @@ pub struct TernaryView {
     pub reconstruction_error: f64,
 }
 
-/// BitNet b1.58's RoundClip(W/(Δ+ε), −1, 1), rounding half to even as the training quantizer does.
-pub fn ternary_code(weight: f32, delta: f32) -> i8 {
-    (weight / (delta + WEIGHT_EPS as f32))
-        .round_ties_even()
-        .clamp(-1.0, 1.0) as i8
-}
-
 fn bin_of(value: f32, bins: usize) -> usize {
     let position = (value + HISTOGRAM_RANGE) / (2.0 * HISTOGRAM_RANGE) * bins as f32;
     (position.max(0.0) as usize).min(bins - 1)
@@ -35,20 +28,19 @@ fn bin_of(value: f32, bins: usize) -> usize {
 
 impl TernaryView {
     pub fn new(weights: &[f32], bins: usize, blend: f32) -> Self {
-        let delta = (weights.iter().map(|w| w.abs() as f64).sum::<f64>() / weights.len().max(1) as f64) as f32;
+        let delta = absmean_scale_of(weights);
         let mut counts = [0u64; 3];
         let mut latent_counts = vec![0u64; bins];
         let mut blended_counts = vec![0u64; bins];
         let (mut error, mut norm) = (0f64, 0f64);
-        let unit = delta.max(f32::MIN_POSITIVE);
         for &w in weights {
             let code = ternary_code(w, delta);
             counts[(code + 1) as usize] += 1;
             let quantized = delta * code as f32;
             error += ((w - quantized) as f64).powi(2);
             norm += (w as f64).powi(2);
-            latent_counts[bin_of(w / unit, bins)] += 1;
-            blended_counts[bin_of((w + blend * (quantized - w)) / unit, bins)] += 1;
+            latent_counts[bin_of(w / delta, bins)] += 1;
+            blended_counts[bin_of((w + blend * (quantized - w)) / delta, bins)] += 1;
         }
         let total = weights.len().max(1) as f64;
         Self {

@@ -11,6 +11,7 @@ use super::file_dialog::{Browse, Pick};
 use super::history::{RunHistory, smooth, term_colour};
 use super::worker::TrainingWorker;
 use crate::backend::BackendKind;
+use crate::distill::{LossPositions, RelationKind, RelationReduction, RelationStates};
 use crate::kernels::Kernels;
 use crate::model::SublnPlacement;
 use crate::report::LOSS_TERMS;
@@ -142,6 +143,23 @@ impl TrainPanel {
                 ui.add(egui::DragValue::new(&mut c.stage3.relation_heads).range(1..=1024))
                     .labelled_by(label.id);
                 ui.end_row();
+                let s3 = &mut c.stage3;
+                let states = [RelationStates::Attention, RelationStates::Projections];
+                choice(ui, "relation states", &mut s3.relation_states, &states);
+                choice(
+                    ui,
+                    "relation",
+                    &mut s3.relation,
+                    &[RelationKind::Cosine, RelationKind::ScaledDot],
+                );
+                let positions = [LossPositions::All, LossPositions::Reply];
+                choice(ui, "relation positions", &mut s3.relation_positions, &positions);
+                let label = ui.label("causal relations");
+                ui.checkbox(&mut s3.causal, "").labelled_by(label.id);
+                ui.end_row();
+                let reductions = [RelationReduction::Official, RelationReduction::Mean];
+                choice(ui, "relation reduction", &mut s3.relation_reduction, &reductions);
+                choice(ui, "logits KD positions", &mut s3.logits_positions, &positions);
                 let label = ui.label("learning rate");
                 ui.add(egui::DragValue::new(&mut c.optim.lr).speed(1e-5).max_decimals(6))
                     .labelled_by(label.id);
@@ -205,6 +223,9 @@ impl TrainPanel {
             }
         });
         ui.label(self.history.status());
+        for notice in &self.history.notices {
+            ui.label(format!("note: {notice}"));
+        }
         if let Some(message) = &self.message {
             ui.label(message);
         }

@@ -6,6 +6,7 @@ use burn::tensor::{DType, Shape};
 
 use super::BitKernels;
 use super::shader::{Params, Shader, WORKGROUP, empty, grid, groups_for, launch};
+use crate::quant::WEIGHT_SCALE_FLOOR;
 use crate::ternary::pack::BLOCK;
 
 /// Elements one workgroup sums in the first pass of [`sum`]: enough to keep the partials few.
@@ -257,7 +258,8 @@ impl BitKernels for CubeBackend {
     fn absmean(weight: CubeTensor) -> CubeTensor {
         let weight = into_contiguous(weight);
         let len = weight.meta.shape().num_elements();
-        CubeBackend::float_div_scalar(sum(&weight, len, true), (len as f32).into())
+        let mean = CubeBackend::float_div_scalar(sum(&weight, len, true), (len as f32).into());
+        CubeBackend::float_clamp_min(mean, (WEIGHT_SCALE_FLOOR as f32).into())
     }
 
     fn ternary_ste(weight: CubeTensor, blend: f32) -> CubeTensor {

@@ -45,9 +45,9 @@ pub fn runs_kernels(device: &Device) -> bool {
 /// activations `[..., features]` (one token a row), relation states `[batch, len, width]`, masks `[batch, len]`.
 #[backend_extension(Cube, Autodiff)]
 pub trait BitKernels: burn::backend::Backend {
-    /// `Δ = mean|W|`, `[1]`, summed in a fixed order.
+    /// `Δ = max(mean|W|, 1e-5)`, `[1]`, summed in a fixed order.
     fn absmean(weight: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// `W + λ·(Δ·RoundClip(W/(Δ+ε), −1, 1) − W)`, gradient the identity.
+    /// `W + λ·(Δ·RoundClip(W·(1/Δ), −1, 1) − W)`, gradient the identity.
     fn ternary_ste(weight: FloatTensor<Self>, blend: f32) -> FloatTensor<Self>;
     /// The ternary codes (i32) under this kernel's Δ.
     fn ternary_codes(weight: FloatTensor<Self>) -> IntTensor<Self>;

@@ -13,13 +13,34 @@ use super::cache::KvCache;
 use super::projection::Projection;
 use super::rope::{RopeTables, apply_rope};
 
-/// Raw outputs of the q/k/v projections (before RoPE and qk-norm), each `[B, T, heads * head_dim]`:
-/// the states that MiniLM-style attention-relation distillation compares.
+/// One form of a layer's query, key and value states, each `[B, T, width]` (query heads · d for q, key/value
+/// heads · d for k and v: keys and values are never repeated over their query groups).
 #[derive(Clone, Debug)]
 pub struct QkvStates {
     pub q: Tensor<3>,
     pub k: Tensor<3>,
     pub v: Tensor<3>,
+}
+
+impl QkvStates {
+    /// The same states cut from the autodiff graph (a frozen teacher's).
+    pub fn detach(self) -> Self {
+        Self {
+            q: self.q.detach(),
+            k: self.k.detach(),
+            v: self.v.detach(),
+        }
+    }
+}
+
+/// The q/k/v states of one layer in both forms that attention-relation distillation may compare.
+#[derive(Clone, Debug)]
+pub struct QkvTrace {
+    /// Raw projection outputs `x W_qᵀ, x W_kᵀ, x W_vᵀ` (before RoPE and qk-norm).
+    pub projections: QkvStates,
+    /// What attention computes with: q and k after RoPE and the per-head RMSNorm, v as projected (the states
+    /// the official BitDistill code returns from its attention modules).
+    pub attended: QkvStates,
 }
 
 /// What a caller asked one attention layer to hand out besides its output.
@@ -32,7 +53,7 @@ pub struct AttentionProbe {
 /// What the layer handed out; `None` wherever it was not asked for.
 #[derive(Clone, Debug, Default)]
 pub struct AttentionTrace {
-    pub qkv: Option<QkvStates>,
+    pub qkv: Option<QkvTrace>,
     /// Attention probabilities `[B, H, T, S]`.
     pub probs: Option<Tensor<4>>,
 }
@@ -82,6 +103,10 @@ impl Attention {
             q = q_norm.forward(q);
             k = k_norm.forward(k);
         }
+        let (attended_q, attended_k) = match probe.qkv {
+            true => (Some(q.clone()), Some(k.clone())),
+            false => (None, None),
+        };
         let v = split(v_raw.clone(), kv_heads); // [B, H_kv, T, d]
         let (k, v) = match cache {
             Some((cache, layer)) => cache.append(layer, k, v), // [B, H_kv, S, d]
@@ -107,13 +132,26 @@ impl Attention {
             .reshape([batch, len, heads * head_dim]);
 
         let trace = AttentionTrace {
-            qkv: probe.qkv.then_some(QkvStates {
-                q: q_raw,
-                k: k_raw,
-                v: v_raw,
+            qkv: probe.qkv.then(|| QkvTrace {
+                attended: QkvStates {
+                    q: merge_heads(attended_q.expect("kept when probed")),
+                    k: merge_heads(attended_k.expect("kept when probed")),
+                    v: v_raw.clone(),
+                },
+                projections: QkvStates {
+                    q: q_raw,
+                    k: k_raw,
+                    v: v_raw,
+                },
             }),
             probs: probe.probs.then_some(probs),
         };
         (self.o_proj.forward(out), trace)
     }
+}
+
+/// `[B, heads, T, d] -> [B, T, heads · d]`.
+fn merge_heads(states: Tensor<4>) -> Tensor<3> {
+    let [batch, heads, len, head_dim] = states.dims();
+    states.swap_dims(1, 2).reshape([batch, len, heads * head_dim])
 }

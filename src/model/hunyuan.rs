@@ -6,7 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::RmsNorm;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::attention::{Attention, AttentionContext, AttentionProbe, QkvStates};
+use super::attention::{Attention, AttentionContext, AttentionProbe, QkvTrace};
 use super::bitlinear::BitLinear;
 use super::cache::KvCache;
 use super::config::HunYuanConfig;
@@ -35,7 +35,7 @@ pub struct HunYuan {
 pub struct Probes {
     /// Keep `hidden_states` (embeddings, then every layer's output, the last one normed).
     pub hidden_states: bool,
-    /// Hand out the raw q/k/v projection outputs of this layer (0-based).
+    /// Hand out the q/k/v states of this layer (0-based), raw and as attention uses them.
     pub qkv_layer: Option<usize>,
     /// Hand out the attention probabilities of this layer (0-based).
     pub attention_layer: Option<usize>,
@@ -48,7 +48,7 @@ pub struct ForwardOutput {
     pub logits: Tensor<3>,
     /// `L + 1` tensors `[B, T, hidden]` when asked for, else empty.
     pub hidden_states: Vec<Tensor<3>>,
-    pub qkv: Option<QkvStates>,
+    pub qkv: Option<QkvTrace>,
     /// `[B, H, T, S]` when asked for.
     pub attention: Option<Tensor<4>>,
 }

@@ -14,7 +14,7 @@ mod params;
 mod projection;
 mod rope;
 
-pub use attention::{Attention, AttentionProbe, AttentionTrace, QkvStates};
+pub use attention::{Attention, AttentionProbe, AttentionTrace, QkvStates, QkvTrace};
 pub use bitlinear::{BitLinear, StudentConfig, SublnPlacement};
 pub use cache::KvCache;
 pub use config::{HunYuanConfig, MODEL_TYPE};

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendKind;
-use crate::distill::RelationKind;
+use crate::distill::{
+    LossPositions, RelationKind, RelationOptions, RelationReduction, RelationStates, Stage3Objective,
+};
 use crate::error::{Error, Result};
 use crate::kernels::Kernels;
 use crate::model::SublnPlacement;
@@ -122,12 +124,24 @@ pub struct Stage3Section {
     pub tau: f64,
     /// Layer (0-based) whose Q/K/V relations are distilled (default: L−4 for L ≥ 8 layers, else the last).
     pub layer: Option<usize>,
-    /// Relation heads r (default 32; each projection uses the largest divisor of its width ≤ r).
+    /// Relation heads r (default 32, the official `split_head_number`); must divide the query width and the
+    /// key/value width.
     pub relation_heads: usize,
-    /// `scaled-dot` (default, the paper) or `cosine` (the official code).
+    /// `attention` (default, official: Q and K after RoPE and qk-norm, V as projected, as attention uses them)
+    /// or `projections` (the raw q/k/v projection outputs).
+    pub relation_states: RelationStates,
+    /// `cosine` (default, official: L2-normalised head vectors, no 1/√d) or `scaled-dot` (`a aᵀ/√d_r`).
     pub relation: RelationKind,
-    /// Relate positions only to earlier ones (default true, as the decoder attends).
+    /// `all` (default, official: every real token is a query and a key) or `reply` (only the positions whose
+    /// next token is a target).
+    pub relation_positions: LossPositions,
+    /// Relate positions only to earlier ones (default false, as the official code: every pair).
     pub causal: bool,
+    /// `official` (default: probabilities clamped at 1e-8, mean over rows and relation heads, then ÷ r) or
+    /// `mean` (exact probabilities, mean over rows and heads: r times larger).
+    pub relation_reduction: RelationReduction,
+    /// `all` (default, official: logits distillation over every real token) or `reply` (reply tokens only).
+    pub logits_positions: LossPositions,
 }
 
 impl Default for Stage3Section {
@@ -143,8 +157,39 @@ impl Default for Stage3Section {
             tau: 5.0,
             layer: None,
             relation_heads: 32,
-            relation: RelationKind::ScaledDot,
-            causal: true,
+            relation_states: RelationStates::Attention,
+            relation: RelationKind::Cosine,
+            relation_positions: LossPositions::All,
+            causal: false,
+            relation_reduction: RelationReduction::Official,
+            logits_positions: LossPositions::All,
+        }
+    }
+}
+
+impl Stage3Section {
+    /// The distilled layer: `layer`, else L−4 for models of 8 layers or more, else the last.
+    pub fn distilled_layer(&self, layers: usize) -> usize {
+        self.layer.unwrap_or(if layers >= 8 { layers - 4 } else { layers - 1 })
+    }
+
+    /// The objective these settings describe, for a model of `layers` layers.
+    pub fn objective(&self, layers: usize, kernels: Kernels) -> Stage3Objective {
+        Stage3Objective {
+            lambda: self.lambda,
+            gamma: self.gamma,
+            tau: self.tau,
+            layer: self.distilled_layer(layers),
+            relation: RelationOptions {
+                heads: self.relation_heads,
+                kind: self.relation,
+                causal: self.causal,
+                reduction: self.relation_reduction,
+                kernels,
+            },
+            relation_states: self.relation_states,
+            relation_positions: self.relation_positions,
+            logits_positions: self.logits_positions,
         }
     }
 }

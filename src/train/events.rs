@@ -59,10 +59,13 @@ pub struct Snapshot {
     pub teacher_attention: Vec<f32>,
     pub student_attention: Vec<f32>,
     pub heads: usize,
-    /// Relation matrices softmax(A Aᵀ/√d) of the distilled layer's Q, K and V (first relation head),
-    /// `[3][T][T]` flattened row-major: what L_AD compares.
+    /// Relation matrices of the distilled layer's Q, K and V (first relation head), `[3][T][T]` flattened
+    /// row-major: what L_AD compares, formed from the run file's states, relation kind and causality.
     pub teacher_relations: Vec<f32>,
     pub student_relations: Vec<f32>,
+    /// How those relations are formed, in words (states, relation kind, causality, relation heads).
+    #[serde(default)]
+    pub relation_form: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,6 +90,10 @@ pub enum TrainEvent {
         student: String,
     },
     Failed {
+        message: String,
+    },
+    /// Something the user should know about how the run computes (said once, e.g. a reference-path fallback).
+    Notice {
         message: String,
     },
 }

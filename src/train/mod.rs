@@ -17,4 +17,4 @@ pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
 pub use grads::{clip_global_norm, global_norm};
 pub use schedule::cosine_with_warmup;
 pub use snapshot::{HISTOGRAM_BINS, HISTOGRAM_RANGE, attention_input_errors, layer_weight_stats};
-pub use trainer::{RunControl, RunOutcome, distill_layer, run};
+pub use trainer::{RunControl, RunOutcome, run};

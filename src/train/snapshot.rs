@@ -3,10 +3,10 @@
 use burn::tensor::{Device, Tensor};
 
 use super::events::{LayerQuantStats, Snapshot, Stage};
-use crate::distill::{RelationOptions, log_relations};
+use crate::distill::{RelationKind, RelationStates, Stage3Objective, log_relations};
 use crate::generate::ids_tensor;
-use crate::model::{HunYuan, Probes, Projection, QkvStates};
-use crate::quant::{absmean_scale, int8_fake_quant, per_token_relative_error};
+use crate::model::{HunYuan, Probes, Projection, QkvTrace};
+use crate::quant::{absmean_scale, int8_fake_quant, per_token_relative_error, ternary_code};
 
 /// Bins of the W/Δ histogram over [−HISTOGRAM_RANGE, HISTOGRAM_RANGE].
 pub const HISTOGRAM_BINS: usize = 60;
@@ -33,10 +33,10 @@ pub fn layer_weight_stats(model: &HunYuan, layer: usize) -> ([f64; 3], Vec<u64>)
     let mut histogram = vec![0u64; HISTOGRAM_BINS];
     for projection in projections(model, layer) {
         let w = projection.weight().val();
-        let delta = absmean_scale(w.clone()).into_scalar::<f32>() as f64 + crate::quant::WEIGHT_EPS;
+        let delta = absmean_scale(w.clone()).into_scalar::<f32>();
         for value in w.into_data().try_into_vec_as::<f32>().expect("f32 weights") {
-            let ratio = value as f64 / delta;
-            counts[(ratio.round_ties_even().clamp(-1.0, 1.0) + 1.0) as usize] += 1;
+            counts[(ternary_code(value, delta) + 1) as usize] += 1;
+            let ratio = value as f64 / delta as f64;
             let bin = ((ratio + HISTOGRAM_RANGE) / (2.0 * HISTOGRAM_RANGE) * HISTOGRAM_BINS as f64).floor();
             histogram[bin.clamp(0.0, (HISTOGRAM_BINS - 1) as f64) as usize] += 1;
         }
@@ -54,10 +54,10 @@ pub fn take_snapshot(
     student: &HunYuan,
     probe: &[u32],
     pieces: Vec<String>,
-    attention_layer: usize,
-    relation: &RelationOptions,
+    objective: &Stage3Objective,
     device: &Device,
 ) -> Snapshot {
+    let attention_layer = objective.layer;
     let probes = Probes {
         hidden_states: true,
         qkv_layer: Some(attention_layer),
@@ -91,13 +91,15 @@ pub fn take_snapshot(
             .unwrap_or_default()
     };
     let heads = student.layers[attention_layer].self_attn.num_heads;
-    let relations = |qkv: Option<QkvStates>| {
+    // The probe sentence is all real tokens: every position is a query and a key, as under `all` positions.
+    let relations = |qkv: Option<QkvTrace>| {
         let mask = Tensor::<2>::ones([1, probe.len()], device);
-        qkv.map(|s| {
+        qkv.map(|trace| {
+            let s = objective.relation_states.pick(trace);
             [s.q, s.k, s.v]
                 .into_iter()
                 .flat_map(|a| {
-                    let log_r = log_relations(a, relation, &mask).narrow(1, 0, 1); // [1, 1, T, T]
+                    let log_r = log_relations(a, &objective.relation, &mask).narrow(1, 0, 1); // [1, 1, T, T]
                     log_r.exp().into_data().try_into_vec_as::<f32>().expect("f32 relations")
                 })
                 .collect()
@@ -115,7 +117,29 @@ pub fn take_snapshot(
         heads,
         teacher_relations: relations(teacher_out.qkv),
         student_relations: relations(student_out.qkv),
+        relation_form: relation_form(objective),
     }
+}
+
+/// What the snapshot's relation matrices are, for the Attention panel.
+fn relation_form(objective: &Stage3Objective) -> String {
+    let states = match objective.relation_states {
+        RelationStates::Attention => "Q and K after RoPE and qk-norm, V projected",
+        RelationStates::Projections => "raw q/k/v projections",
+    };
+    let kind = match objective.relation.kind {
+        RelationKind::Cosine => "cosine",
+        RelationKind::ScaledDot => "scaled dot",
+    };
+    let pairs = if objective.relation.causal {
+        "earlier keys only"
+    } else {
+        "every pair"
+    };
+    format!(
+        "layer {}, {states}, {kind}, {pairs}; relation head 1 of {}",
+        objective.layer, objective.relation.heads
+    )
 }
 
 /// Per layer, the per-token relative error of int8-quantizing the layer's normed attention input (what its

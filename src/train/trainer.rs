@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Bytes, Device};
 
 use super::checkpoint::{TrainState, complete_checkpoints, read_checkpoint, write_checkpoint};
 use super::config::{Method, RunConfig};
@@ -20,12 +20,10 @@ use super::schedule::cosine_with_warmup;
 use super::snapshot::take_snapshot;
 use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
 use crate::data::{EpochSampler, Example, TokenBatch};
-use crate::distill::{
-    RelationOptions, attention_distillation, check_compatible, logits_distillation, masked_cross_entropy,
-    student_from_teacher,
-};
+use crate::distill::{Stage3Objective, Stage3Terms, check_compatible, check_relation_heads, student_from_teacher};
 use crate::error::{Error, Result};
-use crate::model::{HunYuan, HunYuanConfig, Probes, SublnPlacement};
+use crate::kernels::runs_kernels;
+use crate::model::{HunYuan, HunYuanConfig, SublnPlacement};
 use crate::quant::warmup_blend;
 use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
 
@@ -88,26 +86,9 @@ pub enum RunOutcome {
     Stopped,
 }
 
-/// The distilled layer: the run file's, else L−4 for models of 8 layers or more, else the last.
-pub fn distill_layer(config: &RunConfig, layers: usize) -> usize {
-    config
-        .stage3
-        .layer
-        .unwrap_or(if layers >= 8 { layers - 4 } else { layers - 1 })
-}
-
-fn relation_options(config: &RunConfig) -> RelationOptions {
-    let stage3 = &config.stage3;
-    RelationOptions {
-        heads: stage3.relation_heads,
-        kind: stage3.relation,
-        causal: stage3.causal,
-        kernels: config.kernels,
-    }
-}
-
 struct Run<'a> {
     config: &'a RunConfig,
+    objective: Stage3Objective,
     device: Device,
     teacher: HunYuan,
     tokenizer: Tokenizer,
@@ -135,6 +116,14 @@ pub fn run(
                 layers - 1
             ),
         ));
+    }
+
+    let objective = config.stage3.objective(layers, config.kernels);
+    let distills = config.method == Method::Bitdistill && config.stage3.steps > 0;
+    if distills {
+        check_relation_heads(&teacher_checkpoint.config, config.stage3.relation_heads).map_err(|message| {
+            Error::config(config.teacher.join("config.json"), format!("the run file's {message}"))
+        })?;
     }
 
     let subln = match config.method {
@@ -176,6 +165,7 @@ pub fn run(
 
     let mut run = Run {
         config,
+        objective,
         device,
         teacher,
         tokenizer,
@@ -214,14 +204,6 @@ pub fn run(
         student: student_dir.display().to_string(),
     });
     Ok(RunOutcome::Finished(student_dir))
-}
-
-/// The loss terms of one micro-batch.
-struct Losses {
-    total: Tensor<1>,
-    ce: Tensor<1>,
-    logits_kd: Option<Tensor<1>>,
-    attention_kd: Option<Tensor<1>>,
 }
 
 impl Run<'_> {
@@ -263,7 +245,10 @@ impl Run<'_> {
             start_step: state.step,
         });
 
-        let layer = distill_layer(config, student.num_layers());
+        let distilling = stage == Stage::Distill && config.method == Method::Bitdistill;
+        if distilling && config.stage3.gamma > 0.0 {
+            self.say_when_relations_are_not_fused();
+        }
         let probe = self.tokenizer.encode(&config.snapshot.probe)?;
         let pieces = self.tokenizer.pieces(&probe);
         let mut last_good: Option<PathBuf> = None;
@@ -288,8 +273,14 @@ impl Run<'_> {
                 state.position += batch.len();
                 let batch = TokenBatch::from_examples(&batch, self.student_config.pad_token_id);
                 tokens += batch.batch * batch.len;
-                let losses = self.losses(stage, &student, &batch, layer);
-                let total = read_scalar(losses.total.clone())?;
+                let terms = self.objective.terms(
+                    &student,
+                    distilling.then_some(&self.teacher),
+                    &batch.tensors(&self.device),
+                    config.stage3.gamma > 0.0,
+                );
+                let total_loss = terms.total(&self.objective);
+                let total = read_scalar(total_loss.clone())?;
                 if !total.is_finite() {
                     let kept = last_good
                         .as_ref()
@@ -305,10 +296,15 @@ impl Run<'_> {
                 }
                 let scale = config.optim.grad_accum as f64;
                 loss_sum += total / scale;
-                ce_sum += read_scalar(losses.ce)? / scale;
-                ld_sum += losses.logits_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
-                ad_sum += losses.attention_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
-                let grads = (losses.total / scale).backward();
+                let Stage3Terms {
+                    ce,
+                    logits_kd,
+                    attention_kd,
+                } = terms;
+                ce_sum += read_scalar(ce)? / scale;
+                ld_sum += logits_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
+                ad_sum += attention_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
+                let grads = (total_loss / scale).backward();
                 accumulator.accumulate(&student, GradientsParams::from_grads(grads, &student));
             }
             let mut grads = accumulator.grads();
@@ -317,7 +313,6 @@ impl Run<'_> {
             student = optimizer.step(lr, student, grads);
             state.step += 1;
 
-            let distilling = stage == Stage::Distill && config.method == Method::Bitdistill;
             (self.emit)(TrainEvent::Step(StepMetrics {
                 stage,
                 step: state.step,
@@ -340,8 +335,7 @@ impl Run<'_> {
                     &student,
                     &probe,
                     pieces.clone(),
-                    layer,
-                    &relation_options(config),
+                    &self.objective,
                     &self.device,
                 );
                 (self.emit)(TrainEvent::Snapshot(Box::new(snapshot)));
@@ -354,47 +348,17 @@ impl Run<'_> {
         Ok((student, false))
     }
 
-    fn losses(&self, stage: Stage, student: &HunYuan, batch: &TokenBatch, layer: usize) -> Losses {
-        let (inputs, targets, mask) = batch.tensors(&self.device);
-        let stage3 = &self.config.stage3;
-        let distill = stage == Stage::Distill && self.config.method == Method::Bitdistill;
-        let relations = distill && stage3.gamma > 0.0;
-        let probes = Probes {
-            hidden_states: false,
-            qkv_layer: relations.then_some(layer),
-            attention_layer: None,
-        };
-        let out = student.forward(inputs.clone(), None, &probes);
-        let ce = masked_cross_entropy(out.logits.clone(), targets, mask.clone());
-        if !distill {
-            return Losses {
-                total: ce.clone(),
-                ce,
-                logits_kd: None,
-                attention_kd: None,
-            };
+    /// Tells the user once when the fused kernels were asked for but the relation term takes the reference
+    /// path for this run file's settings.
+    fn say_when_relations_are_not_fused(&mut self) {
+        if self.config.kernels != crate::kernels::Kernels::Fused || !runs_kernels(&self.device) {
+            return;
         }
-        let teacher = self.teacher.forward(inputs, None, &probes);
-        let logits_kd = logits_distillation(out.logits, teacher.logits.detach(), mask.clone(), stage3.tau);
-        let mut total = ce.clone() + logits_kd.clone() * stage3.lambda;
-        let attention_kd = match (out.qkv, teacher.qkv) {
-            (Some(s), Some(t)) => {
-                let kd = attention_distillation(
-                    [s.q, s.k, s.v],
-                    [t.q.detach(), t.k.detach(), t.v.detach()],
-                    mask,
-                    &relation_options(self.config),
-                );
-                total = total + kd.clone() * stage3.gamma;
-                Some(kd)
-            }
-            _ => None,
-        };
-        Losses {
-            total,
-            ce,
-            logits_kd: Some(logits_kd),
-            attention_kd,
+        let widths = [self.student_config.q_dim(), self.student_config.kv_dim()];
+        if let Some(reason) = widths.iter().find_map(|&w| self.objective.relation.unfused_reason(w)) {
+            (self.emit)(TrainEvent::Notice {
+                message: format!("the attention-relation term takes the reference path: {reason}"),
+            });
         }
     }
 

@@ -9,6 +9,16 @@ use std::path::PathBuf;
 use bitdistill::checkpoint::SafetensorsFile;
 use bitdistill::model::HunYuanConfig;
 
+/// One layer's q/k/v states per position, `[T][width]`: the raw projections, and q/k as attention uses them
+/// (after RoPE and the per-head RMSNorm; heads side by side).
+pub struct NaiveQkv {
+    pub q_proj: Vec<Vec<f64>>,
+    pub k_proj: Vec<Vec<f64>>,
+    pub v_proj: Vec<Vec<f64>>,
+    pub q_attended: Vec<Vec<f64>>,
+    pub k_attended: Vec<Vec<f64>>,
+}
+
 pub struct NaiveModel {
     weights: HashMap<String, Vec<f64>>,
     hidden: usize,
@@ -28,7 +38,8 @@ pub struct NaiveModel {
 
 impl NaiveModel {
     /// Reads every tensor of the given safetensors files, widened to f64; for a student (`c.student` set)
-    /// the projection weights are replaced by `Δ · RoundClip(W / (Δ + 1e-5), −1, 1)`.
+    /// the projection weights are replaced by `Δ · RoundClip(W / Δ, −1, 1)`, `Δ = max(mean|W|, 1e-5)` (the
+    /// official code's weight_quant).
     pub fn new(c: &HunYuanConfig, files: &[PathBuf]) -> Self {
         let mut weights = HashMap::new();
         for path in files {
@@ -37,10 +48,10 @@ impl NaiveModel {
                 let data = file.read_f32(&name, None).unwrap().try_into_vec_as::<f32>().unwrap();
                 let mut values: Vec<f64> = data.into_iter().map(f64::from).collect();
                 if c.student.is_some() && name.ends_with("_proj.weight") && name.starts_with("model.layers.") {
-                    let delta = values.iter().map(|v| v.abs()).sum::<f64>() / values.len() as f64;
+                    let delta = (values.iter().map(|v| v.abs()).sum::<f64>() / values.len() as f64).max(1e-5);
                     values
                         .iter_mut()
-                        .for_each(|v| *v = delta * (*v / (delta + 1e-5)).round_ties_even().clamp(-1.0, 1.0));
+                        .for_each(|v| *v = delta * (*v / delta).round_ties_even().clamp(-1.0, 1.0));
                 }
                 weights.insert(name, values);
             }
@@ -71,6 +82,12 @@ impl NaiveModel {
 
     /// Logits `[T][vocab]` of one sequence.
     pub fn logits(&self, ids: &[usize]) -> Vec<Vec<f64>> {
+        self.trace(ids).0
+    }
+
+    /// Logits `[T][vocab]` of one sequence and every layer's q/k/v states.
+    pub fn trace(&self, ids: &[usize]) -> (Vec<Vec<f64>>, Vec<NaiveQkv>) {
+        let mut states = Vec::with_capacity(self.layers);
         let embed = self.w("model.embed_tokens.weight");
         let mut x: Vec<Vec<f64>> = ids
             .iter()
@@ -82,7 +99,8 @@ impl NaiveModel {
                 .iter()
                 .map(|v| rms(v, self.w(&format!("{p}.input_layernorm.weight")), self.eps))
                 .collect();
-            let attn = self.attention(&p, &normed);
+            let (attn, qkv) = self.attention(&p, &normed);
+            states.push(qkv);
             for (xt, at) in x.iter_mut().zip(&attn) {
                 xt.iter_mut().zip(at).for_each(|(a, b)| *a += b);
             }
@@ -100,12 +118,14 @@ impl NaiveModel {
         } else {
             self.w("lm_head.weight")
         };
-        x.iter()
+        let logits = x
+            .iter()
             .map(|v| matvec(head, &rms(v, self.w("model.norm.weight"), self.eps), self.vocab))
-            .collect()
+            .collect();
+        (logits, states)
     }
 
-    fn attention(&self, p: &str, x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    fn attention(&self, p: &str, x: &[Vec<f64>]) -> (Vec<Vec<f64>>, NaiveQkv) {
         let (hd, len) = (self.head_dim, x.len());
         let proj = |name: &str, out: usize| -> Vec<Vec<f64>> {
             x.iter()
@@ -132,8 +152,17 @@ impl NaiveModel {
                 })
                 .collect()
         };
+        let (q_proj, k_proj) = (q.clone(), k.clone());
         let q = prep(&q, self.heads, "query_layernorm");
         let k = prep(&k, self.kv_heads, "key_layernorm");
+        let side_by_side = |states: &[Vec<Vec<f64>>]| -> Vec<Vec<f64>> { states.iter().map(|t| t.concat()).collect() };
+        let qkv = NaiveQkv {
+            q_attended: side_by_side(&q),
+            k_attended: side_by_side(&k),
+            q_proj,
+            k_proj,
+            v_proj: v.clone(),
+        };
         let group = self.heads / self.kv_heads;
         let mut out = vec![vec![0.0; self.heads * hd]; len];
         for t in 0..len {
@@ -152,9 +181,11 @@ impl NaiveModel {
                 }
             }
         }
-        out.iter()
+        let out = out
+            .iter()
             .map(|o| self.project(&format!("{p}.self_attn.o_proj"), o, self.hidden))
-            .collect()
+            .collect();
+        (out, qkv)
     }
 
     /// A projection: dense for a teacher; for a student SubLN (when stored), per-token int8 absmax

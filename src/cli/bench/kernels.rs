@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::distill::{RelationKind, RelationOptions, relation_kl};
+use bitdistill::distill::{RelationKind, RelationOptions, RelationReduction, relation_kl};
 use bitdistill::kernels::{Kernels, fused, int8_ste, reference_ternary_matmul, ternary_ste};
 use bitdistill::quant::int8_codes;
 use burn::tensor::{Device, Distribution, Tensor};
@@ -142,10 +142,12 @@ fn relation_step(
     kernels: Kernels,
 ) -> (Tensor<1>, Tensor<3>) {
     let student = student.clone().require_grad();
+    // The run file's defaults (the official code's conventions).
     let options = RelationOptions {
         heads,
-        kind: RelationKind::ScaledDot,
-        causal: true,
+        kind: RelationKind::Cosine,
+        causal: false,
+        reduction: RelationReduction::Official,
         kernels,
     };
     let loss = relation_kl(student.clone(), teacher.clone(), mask.clone(), &options);

@@ -1,0 +1,115 @@
+//! BitDistill's Stage-3 objective on one batch (§3.3): `L = L_CE + λ·L_LD + γ·L_AD`, with the positions each
+//! term counts and the relation settings of the run file. The trainer and `bitdistill loss` both compute their
+//! terms here, so what the command prints is what training optimizes.
+
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use super::logits::{logits_distillation, masked_cross_entropy};
+use super::relation::{RelationOptions, RelationStates, attention_distillation};
+use crate::data::BatchTensors;
+use crate::model::{HunYuan, Probes};
+
+/// Which positions a distillation term averages over (`stage3.logits_positions`, `stage3.relation_positions`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossPositions {
+    /// Every real token, prompt and reply (official); padding never counts.
+    #[default]
+    All,
+    /// Only the positions whose next token is a cross-entropy target (the reply).
+    Reply,
+}
+
+impl LossPositions {
+    fn mask(self, batch: &BatchTensors) -> Tensor<2> {
+        match self {
+            Self::All => batch.attention_mask.clone(),
+            Self::Reply => batch.target_mask.clone(),
+        }
+    }
+}
+
+/// Everything Stage 3's loss depends on besides the models and the batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stage3Objective {
+    /// λ, weight of logits distillation.
+    pub lambda: f64,
+    /// γ, weight of attention-relation distillation.
+    pub gamma: f64,
+    /// τ, the logits-distillation temperature.
+    pub tau: f64,
+    /// The layer (0-based) whose Q/K/V relations are distilled.
+    pub layer: usize,
+    pub relation: RelationOptions,
+    pub relation_states: RelationStates,
+    pub relation_positions: LossPositions,
+    pub logits_positions: LossPositions,
+}
+
+/// The unweighted terms of one batch; the distillation terms are absent where they were not computed.
+pub struct Stage3Terms {
+    pub ce: Tensor<1>,
+    pub logits_kd: Option<Tensor<1>>,
+    pub attention_kd: Option<Tensor<1>>,
+}
+
+impl Stage3Objective {
+    /// The terms of `batch`: cross-entropy alone without a teacher; with one, logits distillation and, when
+    /// `relations` is set, attention-relation distillation at [`Self::layer`].
+    pub fn terms(
+        &self,
+        student: &HunYuan,
+        teacher: Option<&HunYuan>,
+        batch: &BatchTensors,
+        relations: bool,
+    ) -> Stage3Terms {
+        let probes = Probes {
+            qkv_layer: (teacher.is_some() && relations).then_some(self.layer),
+            ..Probes::default()
+        };
+        let out = student.forward(batch.inputs.clone(), None, &probes);
+        let ce = masked_cross_entropy(out.logits.clone(), batch.targets.clone(), batch.target_mask.clone());
+        let Some(teacher) = teacher else {
+            return Stage3Terms {
+                ce,
+                logits_kd: None,
+                attention_kd: None,
+            };
+        };
+        let reference = teacher.forward(batch.inputs.clone(), None, &probes);
+        let logits_kd = logits_distillation(
+            out.logits,
+            reference.logits.detach(),
+            self.logits_positions.mask(batch),
+            self.tau,
+        );
+        let attention_kd = out.qkv.zip(reference.qkv).map(|(s, t)| {
+            attention_distillation(
+                self.relation_states.pick(s),
+                self.relation_states.pick(t).detach(),
+                self.relation_positions.mask(batch),
+                &self.relation,
+            )
+        });
+        Stage3Terms {
+            ce,
+            logits_kd: Some(logits_kd),
+            attention_kd,
+        }
+    }
+}
+
+impl Stage3Terms {
+    /// `L_CE + λ·L_LD + γ·L_AD` over the terms present.
+    pub fn total(&self, objective: &Stage3Objective) -> Tensor<1> {
+        let mut total = self.ce.clone();
+        if let Some(ld) = &self.logits_kd {
+            total = total + ld.clone() * objective.lambda;
+        }
+        if let Some(ad) = &self.attention_kd {
+            total = total + ad.clone() * objective.gamma;
+        }
+        total
+    }
+}

@@ -1,0 +1,438 @@
+//! `bitdistill loss` against an independent f64 computation of the Stage-3 terms on the shared fixture: the
+//! official code's conventions (the defaults) and the earlier conventions the options keep reachable, plus the
+//! errors of bad batch files and of relation-head counts that do not divide the states.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bitdistill::checkpoint::Checkpoint;
+use common::naive::{NaiveModel, NaiveQkv};
+use common::{fixture_dir, init_student, reference, temp_dir};
+use safetensors::Dtype;
+use safetensors::tensor::TensorView;
+
+/// The batch: the fixture's two reference rows; row 1 right-padded after 10 tokens; the "reply" (the CE
+/// targets) is tokens 6.. of row 0 and 5..10 of row 1.
+const LEN: usize = 13;
+const REAL: [usize; 2] = [13, 10];
+const REPLY_FROM: [usize; 2] = [6, 5];
+
+fn ids() -> Vec<i64> {
+    reference().read_i64("input_ids").unwrap().0
+}
+
+fn mask(f: impl Fn(usize, usize) -> bool) -> Vec<i64> {
+    (0..2 * LEN).map(|i| f(i / LEN, i % LEN) as i64).collect()
+}
+
+fn attention_mask() -> Vec<i64> {
+    mask(|b, t| t < REAL[b])
+}
+
+fn labels_mask() -> Vec<i64> {
+    mask(|b, t| t >= REPLY_FROM[b] && t < REAL[b])
+}
+
+/// Writes a batch file of named i64 tensors `[2, 13]` (or the given raw dtype and shape).
+fn write_inputs(path: &Path, tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) {
+    let views: Vec<(&str, TensorView)> = tensors
+        .iter()
+        .map(|(name, dtype, shape, bytes)| (*name, TensorView::new(*dtype, shape.clone(), bytes).unwrap()))
+        .collect();
+    std::fs::write(path, safetensors::serialize(views, None).unwrap()).unwrap();
+}
+
+fn i64_bytes(values: &[i64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn batch_file(dir: &Path) -> PathBuf {
+    let path = dir.join("batch.safetensors");
+    let shape = vec![2, LEN];
+    write_inputs(
+        &path,
+        &[
+            ("input_ids", Dtype::I64, shape.clone(), i64_bytes(&ids())),
+            (
+                "attention_mask",
+                Dtype::I64,
+                shape.clone(),
+                i64_bytes(&attention_mask()),
+            ),
+            ("labels_mask", Dtype::I64, shape, i64_bytes(&labels_mask())),
+        ],
+    );
+    path
+}
+
+fn bitdistill(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `bitdistill loss --json` with `extra` settings: (ce, logits_kd, attention_kd).
+fn loss_command(student: &Path, inputs: &Path, extra: &[&str]) -> [f64; 3] {
+    let teacher = fixture_dir();
+    let mut args = vec![
+        "loss",
+        "--teacher",
+        teacher.to_str().unwrap(),
+        "--student",
+        student.to_str().unwrap(),
+        "--inputs",
+        inputs.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend(extra);
+    let (ok, stdout, stderr) = bitdistill(&args);
+    assert!(ok, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    ["ce", "logits_kd", "attention_kd"].map(|k| value[k].as_f64().unwrap_or_else(|| panic!("{k} in {stdout}")))
+}
+
+/// The conventions an expected value is computed under (the independent mirror of the run-file options).
+#[derive(Clone, Copy)]
+struct Conventions {
+    layer: usize,
+    heads: usize,
+    tau: f64,
+    /// Q/K after RoPE and qk-norm (true) or raw projections.
+    attended: bool,
+    cosine: bool,
+    causal: bool,
+    /// Relations and logits KD over every real token (true) or the CE positions only.
+    all_positions: bool,
+    /// Clamp at 1e-8 and ÷ r once more (true), or the plain mean.
+    official_reduction: bool,
+}
+
+const OFFICIAL: Conventions = Conventions {
+    layer: 0,
+    heads: 4,
+    tau: 5.0,
+    attended: true,
+    cosine: true,
+    causal: false,
+    all_positions: true,
+    official_reduction: true,
+};
+
+fn log_softmax(x: &[f64]) -> Vec<f64> {
+    let max = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let lse = max + x.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+    x.iter().map(|v| v - lse).collect()
+}
+
+/// Σ_i∈queries KL_i over the r relation heads of one state `[T][W]` (teacher, student), written from the
+/// official code: split into heads, (normalise,) a·aᵀ (/√d), softmax over the allowed keys, (clamp,) KL.
+fn relation_kl_sum(t: &[Vec<f64>], s: &[Vec<f64>], queries: &[usize], c: Conventions) -> f64 {
+    let width = t[0].len();
+    let d = width / c.heads;
+    let head = |a: &[f64], h: usize| -> Vec<f64> {
+        let v = a[h * d..(h + 1) * d].to_vec();
+        if !c.cosine {
+            return v;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+        v.iter().map(|x| x / norm).collect()
+    };
+    let scale = if c.cosine { 1.0 } else { 1.0 / (d as f64).sqrt() };
+    let mut total = 0.0;
+    for h in 0..c.heads {
+        for &i in queries {
+            let keys: Vec<usize> = queries.iter().copied().filter(|&x| !c.causal || x <= i).collect();
+            let probs = |states: &[Vec<f64>]| -> Vec<f64> {
+                let qi = head(&states[i], h);
+                let scores: Vec<f64> = keys
+                    .iter()
+                    .map(|&x| qi.iter().zip(head(&states[x], h)).map(|(a, b)| a * b).sum::<f64>() * scale)
+                    .collect();
+                let p: Vec<f64> = log_softmax(&scores).iter().map(|l| l.exp()).collect();
+                if c.official_reduction {
+                    p.iter().map(|v| v.max(1e-8)).collect()
+                } else {
+                    p
+                }
+            };
+            let (pt, ps) = (probs(t), probs(s));
+            total += pt.iter().zip(&ps).map(|(a, b)| a * (a.ln() - b.ln())).sum::<f64>();
+        }
+    }
+    total
+}
+
+/// (ce, logits_kd, attention_kd) of the batch under `c`, from the naive f64 forwards of teacher and student.
+fn expected_terms(teacher: &NaiveModel, student: &NaiveModel, c: Conventions) -> [f64; 3] {
+    let ids: Vec<usize> = ids().iter().map(|&i| i as usize).collect();
+    let (mut ce, mut ce_count) = (0.0, 0usize);
+    let (mut ld, mut ld_count) = (0.0, 0usize);
+    let (mut ad, mut ad_rows) = (0.0, 0usize);
+    for b in 0..2 {
+        let row = &ids[b * LEN..b * LEN + REAL[b]];
+        let (t_logits, t_states) = teacher.trace(row);
+        let (s_logits, s_states) = student.trace(row);
+        // CE: token t (a label) predicted from position t − 1.
+        for t in REPLY_FROM[b]..REAL[b] {
+            ce -= log_softmax(&s_logits[t - 1])[row[t]];
+            ce_count += 1;
+        }
+        // The positions the distillation terms count: all real tokens, or those predicting a label.
+        let positions: Vec<usize> = match c.all_positions {
+            true => (0..REAL[b]).collect(),
+            false => (REPLY_FROM[b] - 1..REAL[b] - 1).collect(),
+        };
+        for &t in &positions {
+            let scaled = |z: &[f64]| -> Vec<f64> { z.iter().map(|v| v / c.tau).collect() };
+            let (lt, ls) = (log_softmax(&scaled(&t_logits[t])), log_softmax(&scaled(&s_logits[t])));
+            ld += c.tau * c.tau * lt.iter().zip(&ls).map(|(a, b)| a.exp() * (a - b)).sum::<f64>();
+            ld_count += 1;
+        }
+        let pick = |q: &NaiveQkv| -> [Vec<Vec<f64>>; 3] {
+            match c.attended {
+                true => [q.q_attended.clone(), q.k_attended.clone(), q.v_proj.clone()],
+                false => [q.q_proj.clone(), q.k_proj.clone(), q.v_proj.clone()],
+            }
+        };
+        for (t, s) in pick(&t_states[c.layer]).iter().zip(pick(&s_states[c.layer]).iter()) {
+            ad += relation_kl_sum(t, s, &positions, c);
+        }
+        ad_rows += positions.len();
+    }
+    let r = c.heads as f64;
+    let rows = ad_rows as f64 * r;
+    let ad = if c.official_reduction { ad / rows / r } else { ad / rows };
+    [ce / ce_count as f64, ld / ld_count as f64, ad]
+}
+
+fn models(student_dir: &Path) -> (NaiveModel, NaiveModel) {
+    let teacher = NaiveModel::new(
+        &Checkpoint::open(&fixture_dir()).unwrap().config,
+        &[fixture_dir().join("model.safetensors")],
+    );
+    let student = NaiveModel::new(
+        &Checkpoint::open(student_dir).unwrap().config,
+        &[student_dir.join("model.safetensors")],
+    );
+    (teacher, student)
+}
+
+fn assert_terms(got: [f64; 3], want: [f64; 3], label: &str) {
+    for (name, (g, w)) in ["ce", "logits_kd", "attention_kd"].iter().zip(got.iter().zip(want)) {
+        let error = (g - w).abs() / w.abs();
+        eprintln!("{label} {name}: {g:.8} vs f64 {w:.8} (relative {error:.1e})");
+        assert!(error < 1e-4, "{label} {name}: {g} vs {w} (relative {error:e})");
+    }
+}
+
+#[test]
+fn loss_equals_the_official_formulas_computed_independently() {
+    let dir = temp_dir("loss-official");
+    let student = dir.join("student");
+    init_student(&student, "paper");
+    let inputs = batch_file(&dir);
+    let (teacher_model, student_model) = models(&student);
+    for (layer, heads) in [(0usize, 4usize), (1, 8)] {
+        let c = Conventions {
+            layer,
+            heads,
+            ..OFFICIAL
+        };
+        let want = expected_terms(&teacher_model, &student_model, c);
+        assert!(want.iter().all(|v| *v > 0.0), "{want:?}");
+        let (layer, heads) = (layer.to_string(), heads.to_string());
+        let got = loss_command(&student, &inputs, &["--layer", &layer, "--relation-heads", &heads]);
+        assert_terms(got, want, &format!("official, layer {layer}, r {heads}"));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_options_reproduce_the_earlier_conventions() {
+    let dir = temp_dir("loss-legacy");
+    let student = dir.join("student");
+    init_student(&student, "paper");
+    let inputs = batch_file(&dir);
+    let (teacher_model, student_model) = models(&student);
+    // Raw projections, scaled dot, causal, reply positions, plain mean: the terms before the official
+    // conventions became the defaults.
+    let legacy = Conventions {
+        layer: 1,
+        heads: 8,
+        tau: 2.0,
+        attended: false,
+        cosine: false,
+        causal: true,
+        all_positions: false,
+        official_reduction: false,
+    };
+    let settings = [
+        "--layer",
+        "1",
+        "--relation-heads",
+        "8",
+        "--tau",
+        "2",
+        "--relation-states",
+        "projections",
+        "--relation",
+        "scaled-dot",
+        "--causal",
+        "--relation-positions",
+        "reply",
+        "--logits-positions",
+        "reply",
+        "--relation-reduction",
+        "mean",
+    ];
+    let got = loss_command(&student, &inputs, &settings);
+    assert_terms(
+        got,
+        expected_terms(&teacher_model, &student_model, legacy),
+        "earlier conventions",
+    );
+    // Each option changes its own term: the reduction alone divides the relation term by r exactly.
+    let official_reduction = loss_command(&student, &inputs, &settings[..settings.len() - 2]);
+    let ratio = got[2] / official_reduction[2];
+    assert!((ratio - 8.0).abs() < 1e-3, "mean / official = {ratio}");
+    assert_eq!(
+        official_reduction[..2],
+        got[..2],
+        "the reduction leaves CE and logits KD alone"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_batch_files_and_relation_heads_are_named() {
+    let dir = temp_dir("loss-errors");
+    let student = dir.join("student");
+    init_student(&student, "paper");
+    let shape = vec![2, LEN];
+    let good = [
+        ("input_ids", Dtype::I64, shape.clone(), i64_bytes(&ids())),
+        ("labels_mask", Dtype::I64, shape.clone(), i64_bytes(&labels_mask())),
+    ];
+    let run = |name: &str, tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)], extra: &[&str]| -> String {
+        let path = dir.join(format!("{name}.safetensors"));
+        write_inputs(&path, tensors);
+        let teacher = fixture_dir();
+        let mut args = vec![
+            "loss",
+            "--teacher",
+            teacher.to_str().unwrap(),
+            "--student",
+            student.to_str().unwrap(),
+            "--inputs",
+            path.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let (ok, _, stderr) = bitdistill(&args);
+        assert!(!ok, "{name} was accepted");
+        assert!(
+            stderr.contains(path.to_str().unwrap()) || name == "heads",
+            "{name}: {stderr}"
+        );
+        stderr
+    };
+    // Without an attention mask every token is real: accepted, and i32 ids read like i64.
+    let ids32: Vec<u8> = ids().iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
+    let path = dir.join("i32.safetensors");
+    write_inputs(
+        &path,
+        &[("input_ids", Dtype::I32, shape.clone(), ids32), good[1].clone()],
+    );
+    let (ok, stdout, stderr) = bitdistill(&[
+        "loss",
+        "--teacher",
+        fixture_dir().to_str().unwrap(),
+        "--student",
+        student.to_str().unwrap(),
+        "--inputs",
+        path.to_str().unwrap(),
+    ]);
+    assert!(ok && stdout.contains("attention_kd"), "{stderr}");
+
+    let message = run("missing", &good[..1], &[]);
+    assert!(message.contains("missing tensor `labels_mask`"), "{message}");
+    let floats: Vec<u8> = ids().iter().flat_map(|&v| (v as f32).to_le_bytes()).collect();
+    let message = run(
+        "dtype",
+        &[("input_ids", Dtype::F32, shape.clone(), floats), good[1].clone()],
+        &[],
+    );
+    assert!(message.contains("`input_ids`") && message.contains("F32"), "{message}");
+    let message = run(
+        "shape",
+        &[
+            good[0].clone(),
+            (
+                "labels_mask",
+                Dtype::I64,
+                vec![2, LEN - 1],
+                i64_bytes(&labels_mask()[2..]),
+            ),
+        ],
+        &[],
+    );
+    assert!(
+        message.contains("`labels_mask`") && message.contains("[2, 12]"),
+        "{message}"
+    );
+    let mut outside = ids();
+    outside[3] = 512;
+    let message = run(
+        "vocab",
+        &[
+            ("input_ids", Dtype::I64, shape.clone(), i64_bytes(&outside)),
+            good[1].clone(),
+        ],
+        &[],
+    );
+    assert!(
+        message.contains("token id 512 is outside the vocabulary (0..512)"),
+        "{message}"
+    );
+    let mut two = labels_mask();
+    two[7] = 2;
+    let message = run(
+        "values",
+        &[
+            good[0].clone(),
+            ("labels_mask", Dtype::I64, shape.clone(), i64_bytes(&two)),
+        ],
+        &[],
+    );
+    assert!(
+        message.contains("`labels_mask`") && message.contains("only 0 and 1"),
+        "{message}"
+    );
+    let mut left_padded = attention_mask();
+    left_padded[0] = 0;
+    let message = run(
+        "left",
+        &[
+            good[0].clone(),
+            good[1].clone(),
+            ("attention_mask", Dtype::I64, shape.clone(), i64_bytes(&left_padded)),
+        ],
+        &[],
+    );
+    assert!(message.contains("only right padding"), "{message}");
+    // r = 3 divides neither Q (64) nor K/V (32): the message names the widths and what would work.
+    let message = run("heads", &good, &["--relation-heads", "3"]);
+    assert!(
+        message.contains("relation_heads = 3") && message.contains("Q is 64") && message.contains("K and V are 32"),
+        "{message}"
+    );
+    assert!(message.contains("1, 2, 4, 8, 16, 32"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
