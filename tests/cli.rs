@@ -2,23 +2,9 @@
 
 mod common;
 
-use std::process::Command;
-
 use bitdistill::checkpoint::SafetensorsFile;
 use bitdistill::model::HunYuanConfig;
-use common::{fixture_dir, reference, reference_values, relative_l2, temp_dir};
-
-fn bitdistill(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{bitdistill, fixture_dir, reference, reference_values, relative_l2, temp_dir};
 
 #[test]
 fn inspect_counts_the_real_release_from_its_config_alone() {

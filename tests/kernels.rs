@@ -109,13 +109,13 @@ fn ternary_scale_codes_and_packing_equal_the_reference() {
 fn kernel_codes_at_and_around_half_delta_are_the_official_ones() {
     let device = device();
     let (weights, expected) = common::threshold_weights();
-    let w = Tensor::<2>::from_data(TensorData::new(weights, [2, 6]), &device);
+    let w = Tensor::<2>::from_data(TensorData::new(weights, [2, 8]), &device);
     assert_eq!(floats(fused::absmean(w.clone())), vec![0.25]);
     let expected_i32: Vec<i32> = expected.iter().map(|&c| c as i32).collect();
     assert_same(&ints(fused::ternary_codes(w.clone())), &expected_i32, "codes");
     let words = fused::ternary_pack(w.clone()).into_data().try_to_vec::<u32>().unwrap();
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    assert_same(&bytes, &pack_kernel(&expected, 2, 6), "packed");
+    assert_same(&bytes, &pack_kernel(&expected, 2, 8), "packed");
     let dequantized: Vec<f32> = expected.iter().map(|&c| 0.25 * c as f32).collect();
     assert_same(
         &floats(ternary_ste(w, 1.0, Kernels::Fused)),

@@ -76,7 +76,7 @@ fn fixture_gate_proj_codes_follow_the_official_formula() {
 #[test]
 fn codes_at_and_around_half_delta_are_the_official_ones() {
     let (weights, expected) = common::threshold_weights();
-    let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [2, 6]), &device());
+    let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [2, 8]), &device());
     let scale = absmean_scale(w.clone());
     assert_eq!(scale.clone().into_scalar::<f32>(), 0.25);
     let codes: Vec<i8> = ternary_codes(w.clone(), scale)
@@ -87,6 +87,8 @@ fn codes_at_and_around_half_delta_are_the_official_ones() {
         .map(|&c| c as i8)
         .collect();
     assert_eq!(codes, expected);
+    // The earlier W/(Δ + 1e-5) rounds 0.125 + 2⁻²⁰ (index 10) down: this matrix tells the formulas apart.
+    assert_eq!((weights[10] / (0.25 + 1e-5)).round_ties_even(), 0.0);
     // The training weight (STE forward) is Δ · code: what the trainer's BitLinear multiplies by.
     let dequantized = ternary_fake_quant(w).into_data().try_into_vec_as::<f32>().unwrap();
     let want: Vec<f32> = expected.iter().map(|&c| 0.25 * c as f32).collect();

@@ -5,11 +5,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bitdistill::checkpoint::Checkpoint;
 use common::naive::{NaiveModel, NaiveQkv};
-use common::{fixture_dir, init_student, reference, temp_dir};
+use common::{bitdistill, fixture_dir, init_student, reference, temp_dir};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 
@@ -36,7 +35,7 @@ fn labels_mask() -> Vec<i64> {
 }
 
 /// Writes a batch file of named i64 tensors `[2, 13]` (or the given raw dtype and shape).
-fn write_inputs(path: &Path, tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) {
+fn write_inputs(path: &Path, tensors: &[Stored]) {
     let views: Vec<(&str, TensorView)> = tensors
         .iter()
         .map(|(name, dtype, shape, bytes)| (*name, TensorView::new(*dtype, shape.clone(), bytes).unwrap()))
@@ -65,18 +64,6 @@ fn batch_file(dir: &Path) -> PathBuf {
         ],
     );
     path
-}
-
-fn bitdistill(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bitdistill"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// `bitdistill loss --json` with `extra` settings: (ce, logits_kd, attention_kd).
@@ -311,128 +298,95 @@ fn the_options_reproduce_the_earlier_conventions() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// One named tensor of a batch file: name, dtype, shape, little-endian bytes.
+type Stored = (&'static str, Dtype, Vec<usize>, Vec<u8>);
+
+fn i64_tensor(name: &'static str, values: &[i64]) -> Stored {
+    (name, Dtype::I64, vec![2, LEN], i64_bytes(values))
+}
+
 #[test]
 fn bad_batch_files_and_relation_heads_are_named() {
     let dir = temp_dir("loss-errors");
     let student = dir.join("student");
     init_student(&student, "paper");
-    let shape = vec![2, LEN];
-    let good = [
-        ("input_ids", Dtype::I64, shape.clone(), i64_bytes(&ids())),
-        ("labels_mask", Dtype::I64, shape.clone(), i64_bytes(&labels_mask())),
-    ];
-    let run = |name: &str, tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)], extra: &[&str]| -> String {
+    let teacher = fixture_dir();
+    let loss = |name: &str, tensors: &[Stored], extra: &[&str]| -> (bool, String, String, PathBuf) {
         let path = dir.join(format!("{name}.safetensors"));
         write_inputs(&path, tensors);
-        let teacher = fixture_dir();
-        let mut args = vec![
-            "loss",
-            "--teacher",
-            teacher.to_str().unwrap(),
-            "--student",
-            student.to_str().unwrap(),
-            "--inputs",
-            path.to_str().unwrap(),
-        ];
+        let mut args = vec!["loss", "--teacher", teacher.to_str().unwrap(), "--student"];
+        args.extend([student.to_str().unwrap(), "--inputs", path.to_str().unwrap()]);
         args.extend(extra);
-        let (ok, _, stderr) = bitdistill(&args);
-        assert!(!ok, "{name} was accepted");
-        assert!(
-            stderr.contains(path.to_str().unwrap()) || name == "heads",
-            "{name}: {stderr}"
-        );
-        stderr
+        let (ok, stdout, stderr) = bitdistill(&args);
+        (ok, stdout, stderr, path)
     };
-    // Without an attention mask every token is real: accepted, and i32 ids read like i64.
-    let ids32: Vec<u8> = ids().iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
-    let path = dir.join("i32.safetensors");
-    write_inputs(
-        &path,
-        &[("input_ids", Dtype::I32, shape.clone(), ids32), good[1].clone()],
+    let (ids, labels) = (
+        i64_tensor("input_ids", &ids()),
+        i64_tensor("labels_mask", &labels_mask()),
     );
-    let (ok, stdout, stderr) = bitdistill(&[
-        "loss",
-        "--teacher",
-        fixture_dir().to_str().unwrap(),
-        "--student",
-        student.to_str().unwrap(),
-        "--inputs",
-        path.to_str().unwrap(),
-    ]);
+
+    // Without an attention mask every token is real: accepted, and i32 ids read like i64.
+    let ids32: Vec<u8> = self::ids().iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
+    let i32_ids = ("input_ids", Dtype::I32, vec![2, LEN], ids32);
+    let (ok, stdout, stderr, _) = loss("i32", &[i32_ids, labels.clone()], &[]);
     assert!(ok && stdout.contains("attention_kd"), "{stderr}");
 
-    let message = run("missing", &good[..1], &[]);
-    assert!(message.contains("missing tensor `labels_mask`"), "{message}");
-    let floats: Vec<u8> = ids().iter().flat_map(|&v| (v as f32).to_le_bytes()).collect();
-    let message = run(
-        "dtype",
-        &[("input_ids", Dtype::F32, shape.clone(), floats), good[1].clone()],
-        &[],
-    );
-    assert!(message.contains("`input_ids`") && message.contains("F32"), "{message}");
-    let message = run(
-        "shape",
-        &[
-            good[0].clone(),
-            (
-                "labels_mask",
-                Dtype::I64,
-                vec![2, LEN - 1],
-                i64_bytes(&labels_mask()[2..]),
-            ),
-        ],
-        &[],
-    );
-    assert!(
-        message.contains("`labels_mask`") && message.contains("[2, 12]"),
-        "{message}"
-    );
-    let mut outside = ids();
+    let f32_ids: Vec<u8> = self::ids().iter().flat_map(|&v| (v as f32).to_le_bytes()).collect();
+    let mut outside = self::ids();
     outside[3] = 512;
-    let message = run(
-        "vocab",
-        &[
-            ("input_ids", Dtype::I64, shape.clone(), i64_bytes(&outside)),
-            good[1].clone(),
-        ],
-        &[],
-    );
-    assert!(
-        message.contains("token id 512 is outside the vocabulary (0..512)"),
-        "{message}"
-    );
     let mut two = labels_mask();
     two[7] = 2;
-    let message = run(
-        "values",
-        &[
-            good[0].clone(),
-            ("labels_mask", Dtype::I64, shape.clone(), i64_bytes(&two)),
-        ],
-        &[],
-    );
-    assert!(
-        message.contains("`labels_mask`") && message.contains("only 0 and 1"),
-        "{message}"
-    );
     let mut left_padded = attention_mask();
     left_padded[0] = 0;
-    let message = run(
-        "left",
-        &[
-            good[0].clone(),
-            good[1].clone(),
-            ("attention_mask", Dtype::I64, shape.clone(), i64_bytes(&left_padded)),
-        ],
-        &[],
+    let short_labels = (
+        "labels_mask",
+        Dtype::I64,
+        vec![2, LEN - 1],
+        i64_bytes(&labels_mask()[2..]),
     );
-    assert!(message.contains("only right padding"), "{message}");
-    // r = 3 divides neither Q (64) nor K/V (32): the message names the widths and what would work.
-    let message = run("heads", &good, &["--relation-heads", "3"]);
-    assert!(
-        message.contains("relation_heads = 3") && message.contains("Q is 64") && message.contains("K and V are 32"),
-        "{message}"
-    );
-    assert!(message.contains("1, 2, 4, 8, 16, 32"), "{message}");
+    let cases: [(&str, Vec<Stored>, &[&str]); 6] = [
+        ("missing tensor `labels_mask`", vec![ids.clone()], &[]),
+        (
+            "`input_ids` has unsupported dtype F32",
+            vec![("input_ids", Dtype::F32, vec![2, LEN], f32_ids), labels.clone()],
+            &[],
+        ),
+        ("`labels_mask` has shape [2, 12]", vec![ids.clone(), short_labels], &[]),
+        (
+            "token id 512 is outside the vocabulary (0..512)",
+            vec![i64_tensor("input_ids", &outside), labels.clone()],
+            &[],
+        ),
+        (
+            "holds 2 at index 7; a mask holds only 0 and 1",
+            vec![ids.clone(), i64_tensor("labels_mask", &two)],
+            &[],
+        ),
+        (
+            "row 0 has a real token at position 1 after padding: only right padding",
+            vec![ids.clone(), labels.clone(), i64_tensor("attention_mask", &left_padded)],
+            &[],
+        ),
+    ];
+    for (index, (expected, tensors, extra)) in cases.iter().enumerate() {
+        let (ok, _, stderr, path) = loss(&format!("bad-{index}"), tensors, extra);
+        assert!(!ok, "{expected}: accepted");
+        assert!(
+            stderr.contains(path.to_str().unwrap()) && stderr.contains(expected),
+            "{stderr}"
+        );
+    }
+    // r = 3 divides neither Q (64) nor K/V (32): the message names the teacher, both widths and what would work.
+    let (ok, _, stderr, _) = loss("heads", &[ids, labels], &["--relation-heads", "3"]);
+    assert!(!ok, "r = 3 was accepted");
+    for part in [
+        "config.json",
+        "relation_heads = 3",
+        "Q is 64",
+        "K and V are 32",
+        "1, 2, 4, 8, 16, 32",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

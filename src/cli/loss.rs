@@ -93,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--layer {layer} is beyond this model's layers 0..={}", layers - 1);
     }
     check_relation_heads(&config, stage3.relation_heads)
-        .map_err(|message| anyhow::anyhow!("{}: {message}", args.teacher.display()))?;
+        .map_err(|message| anyhow::anyhow!("{}: {message}", args.teacher.join("config.json").display()))?;
     let objective = stage3.objective(layers, args.kernels);
 
     let batch = read_loss_inputs(&args.inputs, config.vocab_size, &device)?;

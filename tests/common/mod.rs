@@ -70,46 +70,48 @@ pub fn init_student(dir: &std::path::Path, subln: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// Weights `[2, 6]` at and around the ternary thresholds ±Δ/2, with Δ = mean|W| = 0.25 exactly (Σ|W| = 3 is
-/// exact in f32 whatever the summation order) and 1/Δ = 4 exact; and the official code's codes for them,
-/// `RoundClip(W · (1/Δ), −1, 1)` with round half to even, derived by hand:
-/// ±0.125 → ±0.5 → 0 (a tie, to even); ±(0.125 + 2⁻¹³) → 1; 0.125 − 2⁻¹³ → 0; ±(0.125 + 2⁻²⁰) → 1 (the
-/// earlier `W/(Δ + 1e-5)` put these at 0.49998 → 0); 0.125 − 2⁻²⁰ → 0; ±0.875 → ±3.5 → ±1.
-pub fn threshold_weights() -> (Vec<f32>, Vec<i8>) {
-    let (a, b) = (2f32.powi(-13), 2f32.powi(-20));
-    let weights = vec![
+/// Eight weights at and around the ternary thresholds ±Δ/2 for Δ = mean|W| = 0.25 (1/Δ = 4 exact), with the
+/// official code's codes `RoundClip(W · (1/Δ), −1, 1)` (round half to even), by hand: ±0.125 → ±0.5 → 0 (a
+/// tie, to even); ±(0.125 + x) → ±1; ±(0.125 − x) → 0; ±0.625 → ±2.5 → ±1.
+fn threshold_tile(x: f32) -> ([f32; 8], [i8; 8]) {
+    let weights = [
         0.125,
         -0.125,
-        0.125 + a,
-        -(0.125 + a),
-        0.125 - a,
-        -(0.125 - a),
-        0.125 + b,
-        -(0.125 + b),
-        0.125 - b,
-        -(0.125 - b),
-        0.875,
-        -0.875,
-    ];
-    (weights, vec![0, 0, 1, -1, 0, 0, 1, -1, 0, 0, 1, -1])
-}
-
-/// `n` weights (a multiple of 8) tiling [0.125, −0.125, 0.125 + 2⁻¹³, −(0.125 + 2⁻¹³), 0.125 − 2⁻¹³,
-/// −(0.125 − 2⁻¹³), 0.625, −0.625]: mean|W| = 0.25 exactly (every partial sum is a multiple of 2⁻¹³ below 2¹⁰,
-/// exact in f32), so the official codes are the tile's [0, 0, 1, −1, 0, 0, 1, −1] (the ties at ±Δ/2 to 0).
-pub fn threshold_tiles(n: usize) -> (Vec<f32>, Vec<i8>) {
-    assert!(n.is_multiple_of(8));
-    let a = 2f32.powi(-13);
-    let tile = [
-        0.125,
-        -0.125,
-        0.125 + a,
-        -(0.125 + a),
-        0.125 - a,
-        -(0.125 - a),
+        0.125 + x,
+        -(0.125 + x),
+        0.125 - x,
+        -(0.125 - x),
         0.625,
         -0.625,
     ];
-    let codes = [0, 0, 1, -1, 0, 0, 1, -1];
-    (tile.repeat(n / 8), codes.repeat(n / 8))
+    (weights, [0, 0, 1, -1, 0, 0, 1, -1])
+}
+
+/// Weights `[2, 8]`: the tile with x = 2⁻¹³, then with x = 2⁻²⁰, where the earlier `W/(Δ + 1e-5)` put
+/// 0.125 + x at 0.49998 → 0. Σ|W| = 4 is exact in f32 in any order (22 significant bits), so Δ = 0.25 exactly.
+pub fn threshold_weights() -> (Vec<f32>, Vec<i8>) {
+    let (coarse, codes) = threshold_tile(2f32.powi(-13));
+    let (fine, _) = threshold_tile(2f32.powi(-20));
+    ([coarse, fine].concat(), [codes, codes].concat())
+}
+
+/// `n` weights (a multiple of 8) tiling the x = 2⁻¹³ tile: mean|W| = 0.25 exactly (every partial sum is a
+/// multiple of 2⁻¹³ below 2¹⁰, exact in f32), with the tile's codes.
+pub fn threshold_tiles(n: usize) -> (Vec<f32>, Vec<i8>) {
+    assert!(n.is_multiple_of(8));
+    let (weights, codes) = threshold_tile(2f32.powi(-13));
+    (weights.repeat(n / 8), codes.repeat(n / 8))
+}
+
+/// Runs the `bitdistill` binary: (success, stdout, stderr).
+pub fn bitdistill(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
