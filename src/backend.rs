@@ -6,20 +6,24 @@ use burn::tensor::{Device, DeviceKind};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
-    /// burn's NdArray CPU backend.
+    /// burn's Flex CPU backend (pure Rust, gemm; multi-threaded natively): the CPU default, measured 1.3-1.6×
+    /// NdArray's training throughput here (README, "Training throughput").
     #[default]
+    Flex,
+    /// burn's NdArray CPU backend (multi-threaded natively; deprecated by burn 0.22, kept for existing run files).
     Ndarray,
     /// burn's wgpu backend (Vulkan, Metal, DX12; WGSL shaders), on the default adapter.
     Wgpu,
 }
 
 impl BackendKind {
-    // burn 0.22 marks NdArray deprecated in favour of Flex; this project's CPU backend is NdArray by choice
-    // (see README), so the warning is silenced here, at the one place that names it.
+    // burn 0.22 marks NdArray deprecated in favour of Flex; it stays selectable for existing run files, so the
+    // warning is silenced here, at the one place that names it.
     #[allow(deprecated)]
     pub fn device(self) -> Device {
         match self {
             Self::Ndarray => Device::ndarray(),
+            Self::Flex => Device::flex(),
             Self::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
         }
     }

@@ -32,7 +32,21 @@ fn a_shortened_demo_distils_evaluates_and_reports() {
     }
     assert_eq!(report["teacher"]["scores"]["en-zh"]["tokenize"], "zh");
     // 1024 Stage-2 tokens are 2 steps of 8 × 64, then 3 Stage-3 steps.
-    assert_eq!(report["steps"].as_array().unwrap().len(), 2 + 3);
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2 + 3);
+    // Stage-2 blocks are all full; Stage-3 pairs pad to the batch's longest.
+    for step in steps {
+        let share = step["padding_share"].as_f64().unwrap();
+        match step["stage"].as_str().unwrap() {
+            "pretrain" => assert_eq!(share, 0.0),
+            _ => assert!((0.0..1.0).contains(&share), "{share}"),
+        }
+    }
+    let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        markdown.contains("Stage 2: ") && markdown.contains("% of them padding"),
+        "{markdown}"
+    );
     let (teacher, student) = (&report["teacher"], &report["student"]);
     assert_eq!(teacher["linear_bytes"], teacher["linear_bytes_bf16"]);
     assert_eq!(

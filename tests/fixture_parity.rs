@@ -1,6 +1,6 @@
 //! Parity with the reference implementation (transformers, float64) on ../shared/fixtures/hymt-tiny-a, on
-//! NdArray and on wgpu (lavapipe in CI), both to relative L2 < 1e-4, the fixture's stated f32 bound (measured
-//! here: about 5e-7 on both). Each check prints its error (`--nocapture`).
+//! Flex, NdArray and wgpu (lavapipe in CI), each to relative L2 < 1e-4, the fixture's stated f32 bound (measured
+//! here: about 5e-7 on each). Each check prints its error (`--nocapture`).
 
 mod common;
 
@@ -130,6 +130,7 @@ macro_rules! parity_tests {
 }
 
 parity_tests!(ndarray, BackendKind::Ndarray.device(), 1e-4);
+parity_tests!(flex, BackendKind::Flex.device(), 1e-4);
 parity_tests!(wgpu, BackendKind::Wgpu.device(), 1e-4);
 
 /// The independent f64 forward's logits for the reference `input_ids`, from the fixture's `weights` file.

@@ -207,6 +207,7 @@ fn step_event(step: usize, total: usize) -> TrainEvent {
         lr: 1e-4,
         grad_norm: 2.0,
         tokens_per_s: 300.0,
+        padding_share: 0.25,
         quant_blend: 1.0,
     })
 }
@@ -540,6 +541,7 @@ fn report_panel_overlays_two_runs_and_exports_csv_jsonl_png_and_svg() {
         third[..7],
         ["distill", "3", "7", &(5.0f64 / 3.0).to_string(), "4", "0.5", ""]
     );
+    assert_eq!(third[9..], ["300", "0.25", "1"], "tokens/s, padding share, quant blend");
     // JSONL reads back to the same steps.
     assert_eq!(read_metrics(&out.join("metrics.jsonl")).unwrap(), live);
     // PNG figures: the requested size, not blank.

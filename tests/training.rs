@@ -362,6 +362,42 @@ fn stage3_conventions_default_to_the_official_code_and_the_earlier_ones_parse() 
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Stage-3 padding share per step of a run with `length_pool` (8 pairs in batches of 2: 4 steps an epoch).
+fn stage3_padding(dir: &std::path::Path, name: &str, length_pool: usize) -> Vec<f64> {
+    let extra =
+        format!("[stage3]\npairs = \"pairs.jsonl\"\nsteps = 8\nlength_pool = {length_pool}\n[optim]\nbatch_size = 2\n");
+    let config = RunConfig::from_file(&write_run_file(dir, name, &extra)).unwrap();
+    let mut shares = Vec::new();
+    run(&config, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Step(m) = event {
+            shares.push(m.padding_share);
+        }
+    })
+    .unwrap();
+    shares
+}
+
+#[test]
+fn length_grouping_lowers_the_padding_of_stage3_batches() {
+    let dir = temp_dir("length-pool");
+    training_setup(&dir);
+    let plain = stage3_padding(&dir, "plain", 0);
+    let grouped = stage3_padding(&dir, "grouped", 16);
+    assert_eq!((plain.len(), grouped.len()), (8, 8));
+    assert!(plain.iter().chain(&grouped).all(|s| (0.0..1.0).contains(s)));
+    // Sorted neighbours make the least padding a pairing can have, epoch by epoch.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    for epoch in 0..2 {
+        let range = epoch * 4..(epoch + 1) * 4;
+        assert!(
+            mean(&grouped[range.clone()]) <= mean(&plain[range]) + 1e-12,
+            "epoch {epoch}"
+        );
+    }
+    assert!(mean(&grouped) < mean(&plain), "grouped {grouped:?} vs plain {plain:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn a_paused_run_takes_single_steps_on_request_and_stops_cleanly() {
     let dir = temp_dir("pause");

@@ -21,7 +21,7 @@ pub struct Args {
     /// Rows to run, in order (default: all seven).
     #[arg(long, value_enum, value_delimiter = ',')]
     rows: Vec<AblationRow>,
-    #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
+    #[arg(long, value_enum, default_value_t = BackendKind::Flex)]
     backend: BackendKind,
     #[command(flatten)]
     budget: Budget,

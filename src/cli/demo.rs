@@ -18,7 +18,7 @@ pub struct Args {
     /// The bundled assets (default: $BITDISTILL_ASSETS, or this checkout's assets/).
     #[arg(long)]
     assets: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
+    #[arg(long, value_enum, default_value_t = BackendKind::Flex)]
     backend: BackendKind,
     #[command(flatten)]
     budget: Budget,

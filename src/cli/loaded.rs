@@ -14,7 +14,7 @@ pub struct ModelArgs {
     /// Weights file inside the directory, instead of model.safetensors / the index (burn engine).
     #[arg(long)]
     pub weights: Option<String>,
-    #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
+    #[arg(long, value_enum, default_value_t = BackendKind::Flex)]
     pub backend: BackendKind,
     #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,

@@ -47,7 +47,7 @@ pub struct Args {
     relation_reduction: Option<RelationReduction>,
     #[arg(long, value_enum)]
     logits_positions: Option<LossPositions>,
-    #[arg(long, value_enum, default_value_t = BackendKind::Ndarray)]
+    #[arg(long, value_enum, default_value_t = BackendKind::Flex)]
     backend: BackendKind,
     #[arg(long, value_enum, default_value_t = Kernels::Fused)]
     kernels: Kernels,

@@ -68,7 +68,7 @@ impl ModelCommand {
 }
 
 fn convert(args: ConvertArgs) -> anyhow::Result<()> {
-    let device = BackendKind::Ndarray.device();
+    let device = BackendKind::Flex.device();
     let mut checkpoint = Checkpoint::open(&args.model)?;
     let model = checkpoint.load_model(&device)?;
     let dtype = match args.dtype {
@@ -102,7 +102,7 @@ fn init(args: InitArgs) -> anyhow::Result<()> {
     .with_bos_token_id(tokenizer.chat.bos)
     .with_eos_token_ids(vec![tokenizer.chat.end_of_reply])
     .with_pad_token_id(tokenizer.chat.end_of_reply);
-    let device = BackendKind::Ndarray.device();
+    let device = BackendKind::Flex.device();
     let model = HunYuan::from_source(&config, &mut RandomWeights::for_training(args.seed, args.std), &device)?;
     save_checkpoint(&model, &config, &args.out, SaveDtype::F32, false, None)?;
     std::fs::copy(&args.tokenizer, args.out.join(TOKENIZER_FILE))?;

@@ -27,7 +27,7 @@ pub struct InitArgs {
 impl Student {
     pub fn run(self) -> anyhow::Result<()> {
         let Student::Init(args) = self;
-        let device = BackendKind::Ndarray.device();
+        let device = BackendKind::Flex.device();
         let provenance = serde_json::json!({"teacher": args.teacher, "stage": 1});
         let (config, model) = student_from_teacher(&args.teacher, args.subln, provenance, &device)?;
         save_checkpoint(&model, &config, &args.out, SaveDtype::F32, false, None)?;

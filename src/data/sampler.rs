@@ -1,31 +1,84 @@
-//! Seeded epoch-wise shuffling addressed by a global position, so a run can resume at any example.
+//! Seeded epoch-wise shuffling addressed by a global position, so a run can resume at any example; optionally
+//! grouped by length so that a batch's examples need little padding.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-/// Example `position` (counting over all epochs) maps to a fixed permutation of epoch `position / len`.
+/// Length grouping: each pool of `pool_batches · batch` consecutive examples of an epoch's permutation is sorted
+/// by length and cut into batches, and the pool's batches are shuffled (the "bucketed random sampler" of
+/// fairseq and Hugging Face's `group_by_length`, seeded by position like the rest).
+#[derive(Clone, Debug)]
+struct LengthGrouping {
+    lengths: Vec<usize>,
+    batch: usize,
+    pool_batches: usize,
+}
+
+/// Example `position` (counting over all epochs) maps to a fixed order of epoch `position / len`: a seeded
+/// permutation, regrouped by length when asked. Positions `k·batch .. (k+1)·batch` of one epoch form one
+/// batch of similar lengths; no example is split or repeated within an epoch.
 pub struct EpochSampler {
     seed: u64,
     len: usize,
+    grouping: Option<LengthGrouping>,
     epoch: Option<(usize, Vec<usize>)>,
 }
 
 impl EpochSampler {
     pub fn new(seed: u64, len: usize) -> Self {
-        Self { seed, len, epoch: None }
+        Self {
+            seed,
+            len,
+            grouping: None,
+            epoch: None,
+        }
+    }
+
+    /// A sampler over examples of the given lengths whose batches of `batch` come from pools of
+    /// `pool_batches` batches sorted by length; `pool_batches` ≤ 1 is the plain shuffle.
+    pub fn grouped_by_length(seed: u64, lengths: Vec<usize>, batch: usize, pool_batches: usize) -> Self {
+        let len = lengths.len();
+        let grouping = (pool_batches > 1 && batch > 0).then_some(LengthGrouping {
+            lengths,
+            batch,
+            pool_batches,
+        });
+        Self {
+            seed,
+            len,
+            grouping,
+            epoch: None,
+        }
     }
 
     pub fn index(&mut self, position: usize) -> usize {
         let epoch = position / self.len;
         if self.epoch.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            let mut order: Vec<usize> = (0..self.len).collect();
-            order.shuffle(&mut StdRng::seed_from_u64(
-                self.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            ));
-            self.epoch = Some((epoch, order));
+            self.epoch = Some((epoch, self.order(epoch)));
         }
         self.epoch.as_ref().unwrap().1[position % self.len]
+    }
+
+    fn order(&self, epoch: usize) -> Vec<usize> {
+        let epoch_seed = self.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut order: Vec<usize> = (0..self.len).collect();
+        order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
+        let Some(grouping) = &self.grouping else {
+            return order;
+        };
+        let pool_len = grouping.batch * grouping.pool_batches;
+        let mut grouped = Vec::with_capacity(self.len);
+        for (pool_index, pool) in order.chunks(pool_len).enumerate() {
+            let mut pool = pool.to_vec();
+            // Stable: equal lengths keep the permutation's order.
+            pool.sort_by_key(|&i| grouping.lengths[i]);
+            let mut batches: Vec<&[usize]> = pool.chunks(grouping.batch).collect();
+            let pool_seed = epoch_seed.wrapping_add((pool_index as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            batches.shuffle(&mut StdRng::seed_from_u64(pool_seed));
+            grouped.extend(batches.concat());
+        }
+        grouped
     }
 }
 
@@ -44,5 +97,55 @@ mod tests {
         assert_ne!(first, second);
         // A fresh sampler resumed at position 13 gives what the first gave there.
         assert_eq!(EpochSampler::new(3, 10).index(13), second[3]);
+    }
+
+    /// Padded tokens of batches of `batch` consecutive positions over one epoch.
+    fn padded_tokens(sampler: &mut EpochSampler, lengths: &[usize], batch: usize) -> usize {
+        let order: Vec<usize> = (0..lengths.len()).map(|p| sampler.index(p)).collect();
+        order
+            .chunks(batch)
+            .map(|b| b.len() * b.iter().map(|&i| lengths[i]).max().unwrap())
+            .sum()
+    }
+
+    #[test]
+    fn length_grouping_keeps_permutations_and_cuts_padding() {
+        // 100 examples of lengths 1..=100 (shuffled by index), batches of 4, pools of 5 batches.
+        let lengths: Vec<usize> = (0..100).map(|i| (i * 37) % 100 + 1).collect();
+        let mut grouped = EpochSampler::grouped_by_length(9, lengths.clone(), 4, 5);
+        for epoch in 0..3 {
+            let order: Vec<usize> = (epoch * 100..(epoch + 1) * 100).map(|p| grouped.index(p)).collect();
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..100).collect::<Vec<_>>(), "epoch {epoch} is a permutation");
+            // Each pool of 20 holds the same examples as the plain shuffle's pool, re-ordered.
+            let plain: Vec<usize> = (epoch * 100..(epoch + 1) * 100)
+                .map(|p| EpochSampler::new(9, 100).index(p))
+                .collect();
+            for (a, b) in order.chunks(20).zip(plain.chunks(20)) {
+                let (mut a, mut b) = (a.to_vec(), b.to_vec());
+                a.sort();
+                b.sort();
+                assert_eq!(a, b);
+            }
+        }
+        // Inside a batch the lengths come from one sorted run of its pool, so the epoch's padding drops.
+        let real: usize = lengths.iter().sum();
+        let plain = padded_tokens(&mut EpochSampler::new(9, 100), &lengths, 4);
+        let grouped_padded = padded_tokens(
+            &mut EpochSampler::grouped_by_length(9, lengths.clone(), 4, 5),
+            &lengths,
+            4,
+        );
+        assert!(
+            grouped_padded >= real && grouped_padded < plain,
+            "{grouped_padded} vs plain {plain}, real {real}"
+        );
+        // Resuming at any position gives the same example.
+        let mut fresh = EpochSampler::grouped_by_length(9, lengths.clone(), 4, 5);
+        assert_eq!(fresh.index(257), grouped.index(257));
+        // One batch per pool, or pools of one batch: the plain shuffle.
+        let mut single = EpochSampler::grouped_by_length(9, lengths, 4, 1);
+        assert_eq!(single.index(42), EpochSampler::new(9, 100).index(42));
     }
 }

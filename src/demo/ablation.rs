@@ -122,7 +122,7 @@ impl AblationOptions {
         Self {
             run_file: assets.join(DEMO_RUN_FILE),
             out,
-            backend: BackendKind::Ndarray,
+            backend: BackendKind::Flex,
             rows: AblationRow::ALL.to_vec(),
             budget: Budget::default(),
             test: assets.join(DEMO_TEST_FILE),

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::eval::{EvalReport, PairScores};
 use crate::infer::WeightBytes;
 use crate::model::HunYuanConfig;
-use crate::train::{RunConfig, StepMetrics};
+use crate::train::{RunConfig, Stage, StepMetrics};
 
 /// One model's results.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -110,6 +110,14 @@ impl DemoReport {
             }
         }
         let ratio = |model: &ModelSummary| model.linear_bytes_bf16 as f64 / model.linear_bytes.max(1) as f64;
+        for (stage, name) in [(Stage::Pretrain, "Stage 2"), (Stage::Distill, "Stage 3")] {
+            if let Some((tokens_per_s, padding)) = self.throughput(stage) {
+                md.push_str(&format!(
+                    "\n{name}: {tokens_per_s:.0} training tokens/s (padding included), {:.0}% of them padding.",
+                    100.0 * padding
+                ));
+            }
+        }
         md.push_str(&format!(
             "\nTraining: {} optimizer steps in {:.0} s. Linear weights against bf16: 1/{:.1} in the packed2 export \
              (measured), 1/{:.1} at ideal 2-bit packing of the latent student. Whole model: {:.2}× smaller packed.\n",
@@ -120,6 +128,13 @@ impl DemoReport {
             self.teacher.model_bytes as f64 / self.packed.model_bytes.max(1) as f64,
         ));
         md
+    }
+
+    /// Mean training tokens/s and padding share of one stage's steps, if it ran.
+    pub fn throughput(&self, stage: Stage) -> Option<(f64, f64)> {
+        let steps: Vec<&StepMetrics> = self.steps.iter().filter(|m| m.stage == stage).collect();
+        let mean = |value: fn(&StepMetrics) -> f64| steps.iter().map(|m| value(m)).sum::<f64>() / steps.len() as f64;
+        (!steps.is_empty()).then(|| (mean(|m| m.tokens_per_s), mean(|m| m.padding_share)))
     }
 
     /// Writes `report.json` and `report.md` into `dir`.

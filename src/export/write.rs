@@ -109,7 +109,7 @@ pub fn export_student(
             "hf-bitnet keeps embeddings in a float dtype (transformers has no int8 embedding): use bf16 or f32".into(),
         ));
     }
-    let model = checkpoint.load_model(&BackendKind::Ndarray.device())?;
+    let model = checkpoint.load_model(&BackendKind::Flex.device())?;
     let native = NativeModel::from_burn(&model, &checkpoint.config, embeddings);
     drop(model);
     let summary = write_export(&native, format, out)?;

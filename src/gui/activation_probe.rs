@@ -59,7 +59,7 @@ fn measure(cached: Option<Box<ProbeModel>>, dir: PathBuf, sentence: &str) -> Mea
             let tokenizer = load_tokenizer(&dir)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("{}: no tokenizer.json to encode the sentence with", dir.display()))?;
-            let device = BackendKind::Ndarray.device();
+            let device = BackendKind::Flex.device();
             let model = Checkpoint::open(&dir)
                 .and_then(|mut c| c.load_model(&device))
                 .map_err(|e| e.to_string())?;
@@ -70,7 +70,7 @@ fn measure(cached: Option<Box<ProbeModel>>, dir: PathBuf, sentence: &str) -> Mea
     if ids.is_empty() {
         return Err("type a sentence first".into());
     }
-    let errors = attention_input_errors(&probe.model, &ids, &BackendKind::Ndarray.device());
+    let errors = attention_input_errors(&probe.model, &ids, &BackendKind::Flex.device());
     let tokens = probe.tokenizer.pieces(&ids);
     Ok((probe, ActivationErrors { tokens, errors }))
 }

@@ -118,6 +118,7 @@ mod tests {
             lr: 1e-4,
             grad_norm: 1.0,
             tokens_per_s: 100.0,
+            padding_share: 0.0,
             quant_blend: 1.0,
         })
     }

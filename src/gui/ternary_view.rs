@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(view.latent_counts.iter().sum::<u64>(), 997);
         assert_eq!(view.blended_counts, view.latent_counts, "λ = 0 is the latent weight");
 
-        let device = BackendKind::Ndarray.device();
+        let device = BackendKind::Flex.device();
         let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [1, 997]), &device);
         let scale = absmean_scale(w.clone());
         let delta = scale.clone().into_data().try_into_vec_as::<f32>().unwrap()[0];

@@ -111,7 +111,7 @@ impl TrainPanel {
                     ui,
                     "backend",
                     &mut c.backend,
-                    &[BackendKind::Ndarray, BackendKind::Wgpu],
+                    &[BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu],
                 );
                 choice(ui, "kernels", &mut c.kernels, &[Kernels::Fused, Kernels::Reference]);
                 let label = ui.label("Stage-2 tokens");

@@ -196,7 +196,7 @@ fn translate(
         Some(loaded) => loaded,
         None => CachedModel::new((
             dir.clone(),
-            Loaded::open(&dir, None, Engine::Auto, BackendKind::Ndarray).map_err(|e| e.to_string())?,
+            Loaded::open(&dir, None, Engine::Auto, BackendKind::Flex).map_err(|e| e.to_string())?,
         )),
     };
     let started = Instant::now();

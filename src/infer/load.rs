@@ -28,7 +28,7 @@ pub fn load_native(dir: &Path) -> Result<NativeModel> {
             assemble(config, &mut PackedSource { file, packing, subln })
         }
         (Some(_), None) => {
-            let model = Checkpoint::open(dir)?.load_model(&BackendKind::Ndarray.device())?;
+            let model = Checkpoint::open(dir)?.load_model(&BackendKind::Flex.device())?;
             Ok(NativeModel::from_burn(&model, &config, EmbeddingStorage::F32))
         }
         (None, None) => assemble(config, &mut Checkpoint::open(dir)?),

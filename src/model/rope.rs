@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn rotation_matches_hand_computed_angles() {
-        let device = crate::backend::BackendKind::Ndarray.device();
+        let device = crate::backend::BackendKind::Flex.device();
         // head_dim 4, base 100: θ = [1, 1/10]; at position 2 the angles are [2, 0.2].
         let tables = rope_tables(4, 100.0, 2, 1, &device);
         let x = Tensor::<4>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 1, 4]), &device);

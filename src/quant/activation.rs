@@ -43,7 +43,7 @@ mod tests {
 
     #[test]
     fn each_token_gets_its_own_scale() {
-        let device = BackendKind::Ndarray.device();
+        let device = BackendKind::Flex.device();
         // Token 0: max 2 → s = 63.5; 0.5·63.5 = 31.75 → 32; −2 → −127; 0.01·63.5 = 0.635 → 1.
         // Token 1: max 0.1 → s = 1270; 0.05·1270 = 63.5 → 64 (half to even); −0.1 → −127; 0.0 → 0.
         let x = Tensor::<2>::from_data(
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn per_token_error_by_hand() {
-        let device = BackendKind::Ndarray.device();
+        let device = BackendKind::Flex.device();
         // Token 0: [1, 0.5, −0.25]: s = 127; 63.5 → 64, −31.75 → −32; errors 0, 0.5/127, 0.25/127;
         // ‖e‖ = √(0.3125)/127, ‖x‖ = √1.3125. Token 1 is on the grid: error 0.
         let x = Tensor::<2>::from_data(

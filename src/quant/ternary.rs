@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn codes_and_scale_of_a_hand_worked_matrix() {
-        let device = BackendKind::Ndarray.device();
+        let device = BackendKind::Flex.device();
         // mean|W| = (0.9 + 0.1 + 0.4 + 1.2 + 0.2 + 0.6) / 6 = 0.5666…; W/Δ = [1.59, -0.18, 0.71, -2.12, 0.35, -1.06]
         let w = Tensor::<2>::from_data(
             TensorData::new(vec![0.9f32, -0.1, 0.4, -1.2, 0.2, -0.6], [2, 3]),
@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn an_all_zero_matrix_takes_the_floor_and_codes_zero() {
-        let device = BackendKind::Ndarray.device();
+        let device = BackendKind::Flex.device();
         let w = Tensor::<2>::zeros([2, 2], &device);
         let scale = absmean_scale(w.clone());
         assert_eq!(scale.clone().into_scalar::<f32>(), 1e-5);

@@ -68,15 +68,16 @@ pub fn write_metrics_jsonl(steps: &[StepMetrics], path: &Path) -> Result<()> {
 /// One row per step; absent KD terms are empty cells.
 pub fn write_metrics_csv(steps: &[StepMetrics], path: &Path) -> Result<()> {
     let optional = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let mut text =
-        String::from("stage,step,total_steps,loss,ce,logits_kd,attention_kd,lr,grad_norm,tokens_per_s,quant_blend\n");
+    let mut text = String::from(
+        "stage,step,total_steps,loss,ce,logits_kd,attention_kd,lr,grad_norm,tokens_per_s,padding_share,quant_blend\n",
+    );
     for m in steps {
         let stage = match m.stage {
             Stage::Pretrain => "pretrain",
             Stage::Distill => "distill",
         };
         text.push_str(&format!(
-            "{stage},{},{},{},{},{},{},{},{},{},{}\n",
+            "{stage},{},{},{},{},{},{},{},{},{},{},{}\n",
             m.step,
             m.total_steps,
             m.loss,
@@ -86,6 +87,7 @@ pub fn write_metrics_csv(steps: &[StepMetrics], path: &Path) -> Result<()> {
             m.lr,
             m.grad_norm,
             m.tokens_per_s,
+            m.padding_share,
             m.quant_blend
         ));
     }

@@ -37,7 +37,7 @@ pub struct RunConfig {
     /// `bitdistill` (default), `bitnet-sft` or `full-precision`.
     #[serde(default)]
     pub method: Method,
-    /// `ndarray` (default) or `wgpu`.
+    /// `flex` (default: burn's Flex CPU backend), `ndarray` or `wgpu`.
     #[serde(default)]
     pub backend: BackendKind,
     /// Seed of data order and sampling (default 0).
@@ -116,6 +116,9 @@ pub struct Stage3Section {
     pub steps: usize,
     /// Longest example in tokens (default 256).
     pub max_len: usize,
+    /// Batches per pool whose examples are sorted by length before batching, so that a batch pads little
+    /// (default 16; 0 or 1: every batch a plain random draw). Data order stays a seeded function of position.
+    pub length_pool: usize,
     /// λ, weight of logits distillation (default 10, the paper's classification value; 1 for summarization).
     pub lambda: f64,
     /// γ, weight of attention-relation distillation (default 1e5; 1e3 for summarization).
@@ -152,6 +155,7 @@ impl Default for Stage3Section {
             target_lang: "pt".into(),
             steps: 100,
             max_len: 256,
+            length_pool: 16,
             lambda: 10.0,
             gamma: 1e5,
             tau: 5.0,

@@ -28,7 +28,11 @@ pub struct StepMetrics {
     pub lr: f64,
     /// Global gradient norm before clipping.
     pub grad_norm: f64,
+    /// Tokens (padding included) per second of the step.
     pub tokens_per_s: f64,
+    /// Share of the step's tokens that were padding.
+    #[serde(default)]
+    pub padding_share: f64,
     /// Quantization blend λ_t of the warm-up.
     pub quant_blend: f64,
 }

@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn norm_spans_all_parameters_and_clipping_rescales_to_the_bound() {
-        let device = BackendKind::Ndarray.device().autodiff();
+        let device = BackendKind::Flex.device().autodiff();
         let weight = |values: Vec<f32>| Tensor::<2>::from_data(TensorData::new(values, [1, 2]), &device).require_grad();
         let model = vec![Linear::new(weight(vec![1.0, 1.0])), Linear::new(weight(vec![1.0, 1.0]))];
         // d/dW of Σ c ⊙ W is c: gradients [3, 0] and [0, 4], global norm 5.

@@ -225,7 +225,16 @@ impl Run<'_> {
         let examples = stage_examples(stage, config, &self.tokenizer, eos)?;
         let total_steps = stage_steps(stage, config);
         let stage_seed = config.seed ^ (stage as u64 + 1);
-        let mut sampler = EpochSampler::new(stage_seed, examples.len());
+        let mut sampler = match stage {
+            // Stage-2 blocks all have one length.
+            Stage::Pretrain => EpochSampler::new(stage_seed, examples.len()),
+            Stage::Distill => EpochSampler::grouped_by_length(
+                stage_seed,
+                examples.iter().map(|e| e.tokens.len()).collect(),
+                config.optim.batch_size,
+                config.stage3.length_pool,
+            ),
+        };
         let mut optimizer: ModuleOptimizer = AdamWConfig::new().with_weight_decay(config.optim.weight_decay).init();
         let mut state = TrainState {
             stage,
@@ -265,7 +274,8 @@ impl Run<'_> {
                 student = student.with_quant_blend(blend);
             }
             let mut accumulator = GradientsAccumulator::new();
-            let (mut ce_sum, mut ld_sum, mut ad_sum, mut loss_sum, mut tokens) = (0.0, 0.0, 0.0, 0.0, 0);
+            let (mut ce_sum, mut ld_sum, mut ad_sum, mut loss_sum) = (0.0, 0.0, 0.0, 0.0);
+            let (mut tokens, mut real_tokens) = (0, 0);
             for _ in 0..config.optim.grad_accum {
                 let batch: Vec<&Example> = (0..config.optim.batch_size)
                     .map(|i| &examples[sampler.index(state.position + i)])
@@ -273,6 +283,7 @@ impl Run<'_> {
                 state.position += batch.len();
                 let batch = TokenBatch::from_examples(&batch, self.student_config.pad_token_id);
                 tokens += batch.batch * batch.len;
+                real_tokens += batch.real_tokens();
                 let terms = self.objective.terms(
                     &student,
                     distilling.then_some(&self.teacher),
@@ -324,6 +335,7 @@ impl Run<'_> {
                 lr,
                 grad_norm,
                 tokens_per_s: tokens as f64 / started.elapsed().as_secs_f64(),
+                padding_share: 1.0 - real_tokens as f64 / tokens.max(1) as f64,
                 quant_blend: blend,
             }));
             let due = |every: usize| every > 0 && state.step.is_multiple_of(every);

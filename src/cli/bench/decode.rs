@@ -82,17 +82,13 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
                 RandomShape::Eighth => eighth_width_config(),
             };
             eprintln!("building a random {:?} teacher ...", args.shape);
-            let model = HunYuan::from_source(
-                &config,
-                &mut RandomWeights::new(0, 0.02),
-                &BackendKind::Ndarray.device(),
-            )?;
+            let model = HunYuan::from_source(&config, &mut RandomWeights::new(0, 0.02), &BackendKind::Flex.device())?;
             save_checkpoint(&model, &config, &work.join("teacher"), SaveDtype::Bf16, false, None)?;
             work.join("teacher")
         }
     };
     eprintln!("exporting the student ...");
-    let device = BackendKind::Ndarray.device();
+    let device = BackendKind::Flex.device();
     let (config, student) = match &args.student {
         Some(dir) => {
             let mut checkpoint = Checkpoint::open(dir)?;
@@ -214,7 +210,7 @@ fn print_rows(rows: &[serde_json::Value], json: bool) {
 }
 
 pub fn decode_case(args: DecodeCaseArgs) -> anyhow::Result<()> {
-    let device = BackendKind::Ndarray.device();
+    let device = BackendKind::Flex.device();
     let burn_bytes = |config: &HunYuanConfig| {
         let p = config.param_breakdown();
         WeightBytes {

@@ -15,14 +15,14 @@ pub struct ForwardArgs {
     /// A checkpoint directory to include (e.g. ../shared/fixtures/hymt-tiny-a).
     #[arg(long)]
     model: Option<PathBuf>,
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Wgpu])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu])]
     backends: Vec<BackendKind>,
     /// Tokens per sequence.
     #[arg(long, default_value_t = 128)]
     seq: usize,
     #[arg(long, default_value_t = 1)]
     batch: usize,
-    /// Timed repetitions after one untimed warm-up (which also runs wgpu's autotuning).
+    /// Timed repetitions after one untimed warm-up (which also runs wgpu's matmul autotuning).
     #[arg(long, default_value_t = 3)]
     iters: usize,
     #[arg(long)]
@@ -53,14 +53,19 @@ pub fn forward(args: ForwardArgs) -> anyhow::Result<()> {
             .find(|(n, b, _)| n == name && *b == BackendKind::Ndarray)
             .map(|row| row.2);
         let ratio = baseline.map(|b| tokens_per_s / b);
+        // Every sequence is `seq` real tokens: no padding.
+        let threads = rayon::current_num_threads();
         if args.json {
             let json = serde_json::json!({"bench": "forward", "model": name, "backend": backend,
-                "batch": args.batch, "seq": args.seq, "tokens_per_s": tokens_per_s, "vs_ndarray": ratio});
+                "batch": args.batch, "seq": args.seq, "tokens_per_s": tokens_per_s, "vs_ndarray": ratio,
+                "threads": threads, "padding_share": 0.0});
             println!("{json}");
         } else {
             let ratio = ratio.map_or(String::new(), |r| format!("  ×{r:.2} vs ndarray"));
             let backend = format!("{backend:?}");
-            println!("{name:<40} {backend:<8} {tokens_per_s:>10.1} tokens/s{ratio}");
+            println!(
+                "{name:<40} {backend:<8} {tokens_per_s:>10.1} tokens/s{ratio}  ({threads} CPU threads, no padding)"
+            );
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use burn::tensor::{Distribution, Tensor};
 
 #[derive(clap::Args)]
 pub struct MatmulArgs {
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Wgpu])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu])]
     backends: Vec<BackendKind>,
     /// Matrix sizes n (n×n times n×n).
     #[arg(long, value_delimiter = ',', default_values_t = [1024, 2048, 4096])]

@@ -23,7 +23,7 @@ pub struct TrainArgs {
     /// needed, the bench trains a small one.
     #[arg(long)]
     model: Option<PathBuf>,
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Wgpu])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu])]
     backends: Vec<BackendKind>,
     /// Kernel paths to compare (they differ only on wgpu; ndarray always runs the reference).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Kernels::Fused, Kernels::Reference])]
@@ -65,10 +65,10 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     models.push("eighth".into());
     for model in &models {
         for backend in &args.backends {
-            // NdArray has one path: measure it once.
+            // The CPU backends have one path: measure it once.
             let kernels = match backend {
-                BackendKind::Ndarray => &[Kernels::Reference][..],
                 BackendKind::Wgpu => &args.kernels[..],
+                BackendKind::Ndarray | BackendKind::Flex => &[Kernels::Reference][..],
             };
             for kernel in kernels {
                 let backend_name = format!("{backend:?}").to_lowercase();
@@ -89,14 +89,19 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                     print!("{line}");
                 } else {
                     let row: serde_json::Value = serde_json::from_str(&line)?;
+                    let number = |key: &str| row[key].as_f64().unwrap_or(f64::NAN);
                     println!(
-                        "{:<40} {:<8} {:<9} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB",
+                        "{:<40} {:<8} {:<9} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB  \
+                         {} threads, CPU/wall {:.2}, Stage-3 padding {:.0}%",
                         row["model"].as_str().unwrap_or(""),
                         backend_name,
                         kernel_name,
-                        row["stage2_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
-                        row["stage3_tokens_per_s"].as_f64().unwrap_or(f64::NAN),
-                        row["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+                        number("stage2_tokens_per_s"),
+                        number("stage3_tokens_per_s"),
+                        number("peak_rss_mib"),
+                        row["threads"],
+                        number("cpu_per_wall"),
+                        100.0 * number("stage3_padding_share"),
                     );
                 }
             }
@@ -154,21 +159,32 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
             ..SnapshotSection::default()
         },
     };
-    let (mut stage2, mut stage3) = (Vec::new(), Vec::new());
+    let (mut stage2, mut stage3, mut padding) = (Vec::new(), Vec::new(), Vec::new());
+    // CPU and wall seconds over the timed steps (each stage's steps after its first).
+    let (mut cpu, mut wall) = (0.0, 0.0);
+    let mut step_started = (cpu_seconds(), std::time::Instant::now());
     run(&config, false, &RunControl::default(), &mut |event| {
-        if let TrainEvent::Step(m) = event
-            && m.step > 1
-        {
-            match m.stage {
-                Stage::Pretrain => stage2.push(m.tokens_per_s),
-                Stage::Distill => stage3.push(m.tokens_per_s),
+        if let TrainEvent::Step(m) = event {
+            if m.step > 1 {
+                cpu += cpu_seconds() - step_started.0;
+                wall += step_started.1.elapsed().as_secs_f64();
+                match m.stage {
+                    Stage::Pretrain => stage2.push(m.tokens_per_s),
+                    Stage::Distill => {
+                        stage3.push(m.tokens_per_s);
+                        padding.push(m.padding_share);
+                    }
+                }
             }
+            step_started = (cpu_seconds(), std::time::Instant::now());
         }
     })?;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let row = serde_json::json!({
         "bench": "train", "model": name, "backend": args.backend, "kernels": args.kernels, "batch": shape.batch, "block": shape.block,
         "stage2_tokens_per_s": mean(&stage2), "stage3_tokens_per_s": mean(&stage3), "peak_rss_mib": peak_rss_mib(),
+        "threads": rayon::current_num_threads(), "cpu_per_wall": cpu / wall.max(1e-9),
+        "stage3_padding_share": mean(&padding),
     });
     println!("{row}");
     std::fs::remove_dir_all(&dir)?;
@@ -204,6 +220,22 @@ fn write_synthetic_data(dir: &Path, teacher: &Path, vocab: usize) -> anyhow::Res
         .save(teacher.join("tokenizer.json"), false)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
+}
+
+/// User + system CPU seconds of this process so far (getrusage; NaN where unavailable).
+pub fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a complete rusage into the buffer it is given and returns 0 on success.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
+            // SAFETY: initialised by the successful call above.
+            let usage = unsafe { usage.assume_init() };
+            let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+            return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+        }
+    }
+    f64::NAN
 }
 
 /// `VmHWM` of this process (Linux), in MiB.
