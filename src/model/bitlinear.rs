@@ -8,6 +8,7 @@ use burn::nn::RmsNorm;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+use super::linear::times_transposed;
 use crate::kernels::{self, Kernels};
 use crate::quant::ternary_fake_quant;
 
@@ -90,6 +91,6 @@ impl BitLinear {
             true => w,
             false => kernels::ternary_ste(w, self.blend, self.kernels), // [d_out, d_in]
         };
-        burn::tensor::module::linear(x, w.transpose(), None)
+        times_transposed(x, w)
     }
 }

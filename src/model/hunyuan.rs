@@ -11,7 +11,7 @@ use super::bitlinear::BitLinear;
 use super::cache::KvCache;
 use super::config::HunYuanConfig;
 use super::decoder::DecoderLayer;
-use super::linear::Linear;
+use super::linear::{Linear, times_transposed};
 use super::mlp::Mlp;
 use super::projection::Projection;
 use super::rope::rope_tables;
@@ -196,7 +196,7 @@ impl HunYuan {
         }
         let logits = match &self.lm_head {
             Some(head) => head.forward(x),
-            None => burn::tensor::module::linear(x, self.embed_tokens.val().transpose(), None),
+            None => times_transposed(x, self.embed_tokens.val()),
         };
         ForwardOutput {
             logits,
