@@ -359,6 +359,18 @@ fn stage3_conventions_default_to_the_official_code_and_the_earlier_ones_parse() 
         message.contains("config.json") && message.contains("relation_heads = 5") && message.contains("Q is 64"),
         "{message}"
     );
+    // Without the relation term (γ = 0) r is unused: the same r trains, and snapshots carry no relations.
+    let extra =
+        "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 1\nrelation_heads = 5\ngamma = 0.0\n[snapshot]\nevery = 1\n";
+    let config = RunConfig::from_file(&write_run_file(&dir, "no-relations", extra)).unwrap();
+    let mut relations = Vec::new();
+    run(&config, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Snapshot(s) = event {
+            relations.push(s.teacher_relations.len() + s.student_relations.len());
+        }
+    })
+    .unwrap();
+    assert_eq!(relations, vec![0]);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

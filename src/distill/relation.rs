@@ -178,6 +178,9 @@ fn key_mask(mask: &Tensor<2>, causal: bool) -> Tensor<3, Bool> {
 
 /// The term `L_A` of one state `[B, T, W]` (see the module header): by the streaming kernel
 /// (relation_kl.wgsl) where `options.kernels` and [`RelationOptions::unfused_reason`] allow it.
+///
+/// # Panics
+/// If `options.heads` does not divide W: callers check run files first with [`check_relation_heads`].
 pub fn relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
     let [batch, len, width] = student.dims();
     if !options.kernels.fuses(&student) || options.unfused_reason(width).is_some() {

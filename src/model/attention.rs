@@ -103,10 +103,7 @@ impl Attention {
             q = q_norm.forward(q);
             k = k_norm.forward(k);
         }
-        let (attended_q, attended_k) = match probe.qkv {
-            true => (Some(q.clone()), Some(k.clone())),
-            false => (None, None),
-        };
+        let attended = probe.qkv.then(|| (q.clone(), k.clone())); // [B, H, T, d], [B, H_kv, T, d]
         let v = split(v_raw.clone(), kv_heads); // [B, H_kv, T, d]
         let (k, v) = match cache {
             Some((cache, layer)) => cache.append(layer, k, v), // [B, H_kv, S, d]
@@ -132,10 +129,10 @@ impl Attention {
             .reshape([batch, len, heads * head_dim]);
 
         let trace = AttentionTrace {
-            qkv: probe.qkv.then(|| QkvTrace {
+            qkv: attended.map(|(q, k)| QkvTrace {
                 attended: QkvStates {
-                    q: merge_heads(attended_q.expect("kept when probed")),
-                    k: merge_heads(attended_k.expect("kept when probed")),
+                    q: merge_heads(q),
+                    k: merge_heads(k),
                     v: v_raw.clone(),
                 },
                 projections: QkvStates {

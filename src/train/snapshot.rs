@@ -45,7 +45,8 @@ pub fn layer_weight_stats(model: &HunYuan, layer: usize) -> ([f64; 3], Vec<u64>)
     (counts.map(|c| c as f64 / total), histogram)
 }
 
-/// Builds a snapshot from the probe token ids (`pieces` are their texts).
+/// Builds a snapshot from the probe token ids (`pieces` are their texts); the Q/K/V relation matrices only when
+/// `relations` (the step distils them), else they stay empty.
 #[allow(clippy::too_many_arguments)]
 pub fn take_snapshot(
     stage: Stage,
@@ -55,12 +56,14 @@ pub fn take_snapshot(
     probe: &[u32],
     pieces: Vec<String>,
     objective: &Stage3Objective,
+    relations: bool,
     device: &Device,
 ) -> Snapshot {
     let attention_layer = objective.layer;
     let probes = Probes {
         hidden_states: true,
-        qkv_layer: Some(attention_layer),
+        // The Q/K/V relations only when this step distils them (Stage 3 with γ > 0).
+        qkv_layer: relations.then_some(attention_layer),
         attention_layer: Some(attention_layer),
     };
     let student_out = student.forward(ids_tensor(probe, device), None, &probes);
@@ -92,7 +95,7 @@ pub fn take_snapshot(
     };
     let heads = student.layers[attention_layer].self_attn.num_heads;
     // The probe sentence is all real tokens: every position is a query and a key, as under `all` positions.
-    let relations = |qkv: Option<QkvTrace>| {
+    let relation_maps = |qkv: Option<QkvTrace>| {
         let mask = Tensor::<2>::ones([1, probe.len()], device);
         qkv.map(|trace| {
             let s = objective.relation_states.pick(trace);
@@ -115,8 +118,8 @@ pub fn take_snapshot(
         teacher_attention: attention(teacher_out.attention),
         student_attention: attention(student_out.attention),
         heads,
-        teacher_relations: relations(teacher_out.qkv),
-        student_relations: relations(student_out.qkv),
+        teacher_relations: relation_maps(teacher_out.qkv),
+        student_relations: relation_maps(student_out.qkv),
         relation_form: relation_form(objective),
     }
 }

@@ -119,8 +119,10 @@ pub fn run(
     }
 
     let objective = config.stage3.objective(layers, config.kernels);
-    let distills = config.method == Method::Bitdistill && config.stage3.steps > 0;
-    if distills {
+    // r is only used (and so only checked) when Stage 3 distils relations.
+    let distills_relations =
+        config.method == Method::Bitdistill && config.stage3.steps > 0 && config.stage3.gamma > 0.0;
+    if distills_relations {
         check_relation_heads(&teacher_checkpoint.config, config.stage3.relation_heads).map_err(|message| {
             Error::config(config.teacher.join("config.json"), format!("the run file's {message}"))
         })?;
@@ -348,6 +350,7 @@ impl Run<'_> {
                     &probe,
                     pieces.clone(),
                     &self.objective,
+                    distilling && config.stage3.gamma > 0.0,
                     &self.device,
                 );
                 (self.emit)(TrainEvent::Snapshot(Box::new(snapshot)));
