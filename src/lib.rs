@@ -6,9 +6,12 @@
 pub mod atomic;
 pub mod backend;
 pub mod checkpoint;
+pub mod compare;
 pub mod data;
 pub mod demo;
 pub mod distill;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod doctor;
 pub mod error;
 pub mod eval;
 pub mod export;

@@ -52,6 +52,7 @@ fn check_hidden_states_and_qkv(device: &Device, tolerance: f64) {
         hidden_states: true,
         qkv_layer: Some(last),
         attention_layer: Some(last),
+        every_layer: true,
     };
     let out = model.forward(input_ids(device), None, &probes);
     assert_eq!(out.hidden_states.len(), model.num_layers() + 1);
@@ -60,6 +61,15 @@ fn check_hidden_states_and_qkv(device: &Device, tolerance: f64) {
         eprintln!("hidden_states.{i} relative L2 error {error:e}");
         assert!(error < tolerance, "hidden_states.{i}: relative L2 error {error:e}");
     }
+    // Every layer's trace (what `compare` reads): one per layer, its v as projected is the reference's.
+    assert_eq!(out.layers.len(), model.num_layers());
+    let traced_v = values(out.layers[last].qkv.v.clone());
+    let error = relative_l2(&traced_v, &reference_values("last_layer.v_proj"));
+    assert!(
+        error < tolerance,
+        "every-layer trace, last v: relative L2 error {error:e}"
+    );
+    assert_eq!(out.layers[last].attention_output.dims()[2], 64);
     let qkv = out.qkv.expect("q/k/v of the last layer were asked for").projections;
     for (name, state) in [("q_proj", qkv.q), ("k_proj", qkv.k), ("v_proj", qkv.v)] {
         let error = relative_l2(&values(state), &reference_values(&format!("last_layer.{name}")));

@@ -12,8 +12,8 @@ use bitdistill::distill::{RelationReduction, student_from_teacher};
 use bitdistill::export::{ExportFormat, export_student};
 use bitdistill::generate::{Engine, GenerationConfig, Loaded};
 use bitdistill::gui::{
-    AttentionPanel, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel, Settings, StudioApp, Template,
-    TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix, model_bytes,
+    AttentionPanel, CompareSection, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel, Settings,
+    StudioApp, Template, TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix, model_bytes,
 };
 use bitdistill::infer::EmbeddingStorage;
 use bitdistill::kernels::Kernels;
@@ -553,20 +553,7 @@ fn report_panel_overlays_two_runs_and_exports_csv_jsonl_png_and_svg() {
     }
     // SVG curves: the loss line of the live run has one vertex per step, overlays one per step of theirs.
     let svg = std::fs::read_to_string(out.join("curves.svg")).unwrap();
-    let vertices: Vec<usize> = svg
-        .lines()
-        .filter(|l| l.contains("<polyline") && l.contains("stroke=\"#4285F4\""))
-        .map(|l| {
-            l.split("points=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .split_whitespace()
-                .count()
-        })
-        .collect();
+    let vertices = common::polyline_vertices(&svg, "#4285F4");
     assert_eq!(vertices[..3], [7, 9, 5], "{vertices:?}");
     // SVG histogram: one bar per bin with a weight in it.
     let svg = std::fs::read_to_string(out.join("histogram-layer1.svg")).unwrap();
@@ -609,4 +596,43 @@ fn the_app_saves_a_screenshot_of_every_panel_under_xvfb() {
         let colours: std::collections::HashSet<[u8; 4]> = image.pixels().map(|p| p.0).collect();
         assert!(colours.len() > 50, "{}: only {} colours", path.display(), colours.len());
     }
+}
+
+#[test]
+fn compare_section_runs_in_the_background_and_plots_one_point_per_layer() {
+    let dir = common::temp_dir("gui-compare");
+    let teacher = common::training::training_setup(&dir);
+    let text = dir.join("corpus.txt");
+    let section = CompareSection::new(
+        teacher.display().to_string(),
+        teacher.display().to_string(),
+        text.display().to_string(),
+    );
+    let mut harness = studio_harness(move |ui, section: &mut CompareSection| section.ui(ui), section);
+    harness.run_steps(1);
+    harness.get_by_label("Compare").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |s| !s.is_busy());
+    let report = harness
+        .state()
+        .report
+        .clone()
+        .unwrap_or_else(|| panic!("{:?}", harness.state().message));
+    // The teacher against itself: no divergence, full agreement, one row per layer of the fixture.
+    assert_eq!((report.kl, report.top1_agreement), (0.0, 1.0));
+    assert_eq!(report.layers.len(), 2);
+    harness.get_by_label_contains("top-1 agreement 100.0%");
+    // A missing corpus arrives as a message, not a panic.
+    harness.state_mut().text = dir.join("missing.txt").display().to_string();
+    harness.get_by_label("Compare").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |s| !s.is_busy());
+    assert!(
+        harness
+            .state()
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("missing.txt"))
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use bitdistill::checkpoint::Checkpoint;
-use common::naive::{NaiveModel, NaiveQkv};
+use common::naive::{NaiveLayer, NaiveModel, RelationForm, log_softmax, relation_kl_sum};
 use common::{bitdistill, fixture_dir, init_student, reference, temp_dir};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
@@ -113,48 +113,15 @@ const OFFICIAL: Conventions = Conventions {
     official_reduction: true,
 };
 
-fn log_softmax(x: &[f64]) -> Vec<f64> {
-    let max = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let lse = max + x.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-    x.iter().map(|v| v - lse).collect()
-}
-
-/// Σ_i∈queries KL_i over the r relation heads of one state `[T][W]` (teacher, student), written from the
-/// official code: split into heads, (normalise,) a·aᵀ (/√d), softmax over the allowed keys, (clamp,) KL.
-fn relation_kl_sum(t: &[Vec<f64>], s: &[Vec<f64>], queries: &[usize], c: Conventions) -> f64 {
-    let width = t[0].len();
-    let d = width / c.heads;
-    let head = |a: &[f64], h: usize| -> Vec<f64> {
-        let v = a[h * d..(h + 1) * d].to_vec();
-        if !c.cosine {
-            return v;
-        }
-        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
-        v.iter().map(|x| x / norm).collect()
-    };
-    let scale = if c.cosine { 1.0 } else { 1.0 / (d as f64).sqrt() };
-    let mut total = 0.0;
-    for h in 0..c.heads {
-        for &i in queries {
-            let keys: Vec<usize> = queries.iter().copied().filter(|&x| !c.causal || x <= i).collect();
-            let probs = |states: &[Vec<f64>]| -> Vec<f64> {
-                let qi = head(&states[i], h);
-                let scores: Vec<f64> = keys
-                    .iter()
-                    .map(|&x| qi.iter().zip(head(&states[x], h)).map(|(a, b)| a * b).sum::<f64>() * scale)
-                    .collect();
-                let p: Vec<f64> = log_softmax(&scores).iter().map(|l| l.exp()).collect();
-                if c.official_reduction {
-                    p.iter().map(|v| v.max(1e-8)).collect()
-                } else {
-                    p
-                }
-            };
-            let (pt, ps) = (probs(t), probs(s));
-            total += pt.iter().zip(&ps).map(|(a, b)| a * (a.ln() - b.ln())).sum::<f64>();
+impl Conventions {
+    fn form(self) -> RelationForm {
+        RelationForm {
+            heads: self.heads,
+            cosine: self.cosine,
+            causal: self.causal,
+            clamp: self.official_reduction,
         }
     }
-    total
 }
 
 /// (ce, logits_kd, attention_kd) of the batch under `c`, from the naive f64 forwards of teacher and student.
@@ -183,14 +150,14 @@ fn expected_terms(teacher: &NaiveModel, student: &NaiveModel, c: Conventions) ->
             ld += c.tau * c.tau * lt.iter().zip(&ls).map(|(a, b)| a.exp() * (a - b)).sum::<f64>();
             ld_count += 1;
         }
-        let pick = |q: &NaiveQkv| -> [Vec<Vec<f64>>; 3] {
+        let pick = |q: &NaiveLayer| -> [Vec<Vec<f64>>; 3] {
             match c.attended {
                 true => [q.q_attended.clone(), q.k_attended.clone(), q.v_proj.clone()],
                 false => [q.q_proj.clone(), q.k_proj.clone(), q.v_proj.clone()],
             }
         };
         for (t, s) in pick(&t_states[c.layer]).iter().zip(pick(&s_states[c.layer]).iter()) {
-            ad += relation_kl_sum(t, s, &positions, c);
+            ad += relation_kl_sum(t, s, &positions, c.form());
         }
         ad_rows += positions.len();
     }

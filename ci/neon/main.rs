@@ -41,5 +41,9 @@ fn main() {
             checked += 1;
         }
     }
-    println!("{}: dot_shifted equals the portable and exact sums on {checked} rows", std::env::consts::ARCH);
+    println!(
+        "{}: dot_shifted ({} path) equals the portable and exact sums on {checked} rows",
+        std::env::consts::ARCH,
+        dot::kernel_path()
+    );
 }

@@ -30,3 +30,14 @@ impl ModelArgs {
         )?)
     }
 }
+
+/// A teacher and a student directory, for the commands that compare the two.
+#[derive(clap::Args)]
+pub struct TeacherStudentArgs {
+    /// Full-precision teacher directory.
+    #[arg(long)]
+    pub teacher: PathBuf,
+    /// Student directory (`student init`, a run's `student/`, or for `compare` a packed export too).
+    #[arg(long)]
+    pub student: PathBuf,
+}

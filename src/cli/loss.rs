@@ -14,14 +14,12 @@ use bitdistill::kernels::Kernels;
 use bitdistill::train::Stage3Section;
 use burn::tensor::Tensor;
 
+use super::loaded::TeacherStudentArgs;
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// Full-precision teacher directory.
-    #[arg(long)]
-    teacher: PathBuf,
-    /// Student directory (`student init`, or a run's `student/`).
-    #[arg(long)]
-    student: PathBuf,
+    #[command(flatten)]
+    models: TeacherStudentArgs,
     /// safetensors file: `input_ids` [B, T] (I64/I32), optional `attention_mask` [B, T], `labels_mask` [B, T].
     #[arg(long)]
     inputs: PathBuf,
@@ -77,15 +75,15 @@ impl Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let device = args.backend.device();
-    let mut teacher_checkpoint = Checkpoint::open(&args.teacher)?;
-    let mut student_checkpoint = Checkpoint::open(&args.student)?;
+    let mut teacher_checkpoint = Checkpoint::open(&args.models.teacher)?;
+    let mut student_checkpoint = Checkpoint::open(&args.models.student)?;
     let config = teacher_checkpoint.config.clone();
     anyhow::ensure!(
         config.student.is_none(),
         "{}: this is a student; --teacher takes the full-precision model",
-        args.teacher.display()
+        args.models.teacher.display()
     );
-    check_compatible(&config, &student_checkpoint.config, &args.student)?;
+    check_compatible(&config, &student_checkpoint.config, &args.models.student)?;
     let stage3 = args.stage3();
     anyhow::ensure!(stage3.tau > 0.0, "--tau must be positive");
     let layers = config.num_hidden_layers;
@@ -93,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--layer {layer} is beyond this model's layers 0..={}", layers - 1);
     }
     check_relation_heads(&config, stage3.relation_heads)
-        .map_err(|message| anyhow::anyhow!("{}: {message}", args.teacher.join("config.json").display()))?;
+        .map_err(|message| anyhow::anyhow!("{}: {message}", args.models.teacher.join("config.json").display()))?;
     let objective = stage3.objective(layers, args.kernels);
 
     let batch = read_loss_inputs(&args.inputs, config.vocab_size, &device)?;

@@ -2,9 +2,11 @@
 
 mod ablate;
 mod bench;
+mod compare;
 mod corpus;
 mod demo;
 mod distill;
+mod doctor;
 mod eval;
 mod export;
 mod generate;
@@ -68,6 +70,10 @@ enum Command {
     Eval(eval::Args),
     /// sacreBLEU-equal BLEU, chrF and chrF++ of a hypothesis file against references.
     Score(score::Args),
+    /// This machine's devices, CPU, memory and versions; with --config, whether that run fits.
+    Doctor(doctor::Args),
+    /// A student against its teacher on a corpus: perplexity, next-token KL and agreement, per-layer drift.
+    Compare(compare::Args),
     /// Benchmarks; each prints ratios measured in one run.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -93,6 +99,8 @@ impl Cli {
             Command::Eval(args) => eval::run(args),
             Command::Export(args) => export::run(args),
             Command::Score(args) => score::run(args),
+            Command::Compare(args) => compare::run(args),
+            Command::Doctor(args) => doctor::run(args),
             Command::Corpus(corpus) => corpus.run(),
             Command::Tokenizer(command) => command.run(),
             Command::Bench(bench) => bench.run(),

@@ -1,5 +1,7 @@
 //! A batch of token sequences with next-token targets, a loss mask and an attention (padding) mask.
 
+use std::ops::Range;
+
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// `[B, T]` inputs, targets (the next token), mask (1 where the target is trained on) and attention mask
@@ -71,6 +73,27 @@ impl TokenBatch {
         self.attention_mask.iter().filter(|&&m| m > 0.0).count()
     }
 
+    /// The rows `rows` as a batch of their own, cut to their longest sequence: padding is on the right and the
+    /// model is causal, so the cut changes no real position's result.
+    pub fn rows(&self, rows: Range<usize>) -> Self {
+        let row = |r: usize| r * self.len..(r + 1) * self.len;
+        let len = rows
+            .clone()
+            .map(|r| self.attention_mask[row(r)].iter().filter(|&&m| m > 0.0).count())
+            .max()
+            .unwrap_or(0);
+        let pick = |values: &[u32]| rows.clone().flat_map(|r| values[row(r)][..len].to_vec()).collect();
+        let pick_f32 = |values: &[f32]| rows.clone().flat_map(|r| values[row(r)][..len].to_vec()).collect();
+        Self {
+            batch: rows.len(),
+            len,
+            inputs: pick(&self.inputs),
+            targets: pick(&self.targets),
+            mask: pick_f32(&self.mask),
+            attention_mask: pick_f32(&self.attention_mask),
+        }
+    }
+
     pub fn tensors(&self, device: &Device) -> BatchTensors {
         let shape = [self.batch, self.len];
         let ids = |values: &[u32]| {
@@ -108,5 +131,27 @@ mod tests {
         assert_eq!(batch.mask, vec![0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
         assert_eq!(batch.attention_mask, vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
         assert_eq!((batch.trained_tokens(), batch.real_tokens()), (3, 4));
+    }
+
+    #[test]
+    fn rows_are_cut_to_their_own_longest_sequence() {
+        let example = |tokens: Vec<u32>| Example {
+            trained: vec![true; tokens.len() - 1],
+            tokens,
+        };
+        let (a, b, c) = (
+            example(vec![1, 2, 3, 4, 5]),
+            example(vec![6, 7]),
+            example(vec![8, 9, 10]),
+        );
+        let batch = TokenBatch::from_examples(&[&a, &b, &c], 0);
+        let tail = batch.rows(1..3);
+        assert_eq!((tail.batch, tail.len), (2, 2));
+        assert_eq!(tail.inputs, vec![6, 0, 8, 9]);
+        assert_eq!(tail.targets, vec![7, 0, 9, 10]);
+        assert_eq!(tail.mask, vec![1.0, 0.0, 1.0, 1.0]);
+        assert_eq!(tail.attention_mask, vec![1.0, 0.0, 1.0, 1.0]);
+        assert_eq!(batch.rows(0..3), batch);
+        assert_eq!(batch.rows(0..1).inputs, vec![1, 2, 3, 4]);
     }
 }

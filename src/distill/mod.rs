@@ -8,7 +8,7 @@ mod student;
 
 pub use logits::{logits_distillation, masked_cross_entropy};
 pub use loss_inputs::read_loss_inputs;
-pub use objective::{LossPositions, Stage3Objective, Stage3Terms};
+pub use objective::{LossPositions, Stage3Objective, Stage3Terms, TermShares};
 pub use relation::{
     RELATION_PROBABILITY_FLOOR, RelationKind, RelationOptions, RelationReduction, RelationStates,
     attention_distillation, check_relation_heads, log_relations, reference_relation_kl, relation_kl,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::logits::{logits_distillation, masked_cross_entropy};
 use super::relation::{RelationOptions, RelationStates, attention_distillation};
-use crate::data::BatchTensors;
+use crate::data::{BatchTensors, TokenBatch};
 use crate::model::{HunYuan, Probes};
 
 /// Which positions a distillation term averages over (`stage3.logits_positions`, `stage3.relation_positions`).
@@ -26,6 +26,35 @@ impl LossPositions {
         match self {
             Self::All => batch.attention_mask.clone(),
             Self::Reply => batch.target_mask.clone(),
+        }
+    }
+
+    /// How many positions of `batch` the term averages over.
+    fn count(self, batch: &TokenBatch) -> usize {
+        match self {
+            Self::All => batch.real_tokens(),
+            Self::Reply => batch.trained_tokens(),
+        }
+    }
+}
+
+/// What one part of a batch's rows weighs in each term of the whole batch. Every term is a mean over its
+/// positions, so the whole batch's term is `Σ_parts term_part · n_part / n_whole`, n counting the term's
+/// positions; computing the parts separately and adding them so weighted gives the whole batch's loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TermShares {
+    pub ce: f64,
+    pub logits_kd: f64,
+    pub attention_kd: f64,
+}
+
+impl TermShares {
+    /// Every share times `factor` (e.g. 1 / micro-batches per step).
+    pub fn times(self, factor: f64) -> Self {
+        Self {
+            ce: self.ce * factor,
+            logits_kd: self.logits_kd * factor,
+            attention_kd: self.attention_kd * factor,
         }
     }
 }
@@ -55,6 +84,17 @@ pub struct Stage3Terms {
 }
 
 impl Stage3Objective {
+    /// The shares of the rows in `part` in the terms of `whole` (see [`TermShares`]).
+    pub fn shares(&self, part: &TokenBatch, whole: &TokenBatch) -> TermShares {
+        let share = |n: usize, of: usize| n as f64 / of.max(1) as f64;
+        let positions = |p: LossPositions| share(p.count(part), p.count(whole));
+        TermShares {
+            ce: share(part.trained_tokens(), whole.trained_tokens()),
+            logits_kd: positions(self.logits_positions),
+            attention_kd: positions(self.relation_positions),
+        }
+    }
+
     /// The terms of `batch`: cross-entropy alone without a teacher; with one, logits distillation and, when
     /// `relations` is set, attention-relation distillation at [`Self::layer`].
     pub fn terms(
@@ -101,6 +141,15 @@ impl Stage3Objective {
 }
 
 impl Stage3Terms {
+    /// Each term times its share.
+    pub fn scaled(self, shares: TermShares) -> Self {
+        Self {
+            ce: self.ce * shares.ce,
+            logits_kd: self.logits_kd.map(|t| t * shares.logits_kd),
+            attention_kd: self.attention_kd.map(|t| t * shares.attention_kd),
+        }
+    }
+
     /// `L_CE + λ·L_LD + γ·L_AD` over the terms present.
     pub fn total(&self, objective: &Stage3Objective) -> Tensor<1> {
         let mut total = self.ce.clone();

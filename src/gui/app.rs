@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::attention_panel::AttentionPanel;
+use super::compare_section::CompareSection;
 use super::model_panel::ModelPanel;
 use super::quantize_panel::QuantizePanel;
 use super::report_panel::ReportPanel;
@@ -90,9 +91,19 @@ impl StudioApp {
         let mut model = ModelPanel::new(settings.model_dir.clone());
         model.load();
         let run_out = train.config.as_ref().map(|c| c.out.clone()).unwrap_or_default();
-        let report = ReportPanel::new(
+        let mut report = ReportPanel::new(
             run_out.join(METRICS_FILE).display().to_string(),
             run_out.join("report").display().to_string(),
+        );
+        let pairs = train
+            .config
+            .as_ref()
+            .and_then(|c| c.stage3.pairs.clone())
+            .unwrap_or_default();
+        report.compare = CompareSection::new(
+            settings.teacher_dir.clone(),
+            settings.student_dir.clone(),
+            pairs.display().to_string(),
         );
         Self {
             panel: settings.panel,

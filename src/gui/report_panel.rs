@@ -8,10 +8,13 @@ use egui_plot::{Legend, Line, Plot};
 use poll_promise::Promise;
 
 use super::background::background;
+use super::compare_section::CompareSection;
 use super::file_dialog::{Browse, Pick};
 use super::history::term_colour;
+use crate::compare::CompareReport;
 use crate::report::{
-    LOSS_TERMS, draw_curves, draw_histogram, metric_points, read_metrics, write_metrics_csv, write_metrics_jsonl,
+    LOSS_TERMS, draw_curves, draw_histogram, draw_layer_drift, metric_points, read_metrics, write_metrics_csv,
+    write_metrics_jsonl,
 };
 use crate::train::{HISTOGRAM_RANGE, StepMetrics};
 
@@ -30,6 +33,8 @@ pub struct ReportPanel {
     pub message: Option<String>,
     /// Dialogs of run A, run B and the export folder.
     browse: [Browse; 3],
+    /// `compare` of a student against its teacher.
+    pub compare: CompareSection,
 }
 
 /// What an export writes: the steps of the current run and, when a snapshot exists, one layer's histogram.
@@ -40,10 +45,12 @@ pub struct ExportRequest {
     pub histogram: Option<(usize, Vec<u64>)>,
     /// Runs drawn with the current one in `curves.*`.
     pub overlay: Vec<(String, Vec<StepMetrics>)>,
+    /// The last `compare` report, drawn as `layers.*`.
+    pub compare: Option<CompareReport>,
 }
 
-/// Writes `metrics.csv`, `metrics.jsonl`, `curves.{png,svg}` and `histogram-layer<L>.{png,svg}` into the
-/// request's directory and returns the files written.
+/// Writes `metrics.csv`, `metrics.jsonl`, `curves.{png,svg}`, `histogram-layer<L>.{png,svg}` and, after a
+/// comparison, `layers.{png,svg}` into the request's directory and returns the files written.
 pub fn export_report(request: &ExportRequest) -> crate::error::Result<Vec<PathBuf>> {
     let dir = &request.dir;
     std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::io(dir, e))?;
@@ -65,6 +72,11 @@ pub fn export_report(request: &ExportRequest) -> crate::error::Result<Vec<PathBu
             let path = dir.join(format!("histogram-layer{layer}.{extension}"));
             let title = format!("Layer {layer}: latent weights in units of Δ, thresholds ±Δ/2");
             draw_histogram(&title, counts, HISTOGRAM_RANGE, &path)?;
+            written.push(path);
+        }
+        if let Some(report) = &request.compare {
+            let path = dir.join(format!("layers.{extension}"));
+            draw_layer_drift(report, &path)?;
             written.push(path);
         }
     }
@@ -92,6 +104,7 @@ impl ReportPanel {
             exporting: None,
             message: None,
             browse: Default::default(),
+            compare: CompareSection::new(String::new(), String::new(), String::new()),
         }
     }
 
@@ -225,6 +238,7 @@ impl ReportPanel {
                     .get(self.histogram_layer)
                     .map(|counts| (self.histogram_layer, counts.clone())),
                 overlay,
+                compare: self.compare.report.clone(),
             };
             self.export(request);
         }
@@ -234,5 +248,7 @@ impl ReportPanel {
         if let Some(message) = &self.message {
             ui.label(message);
         }
+        ui.separator();
+        self.compare.ui(ui);
     }
 }

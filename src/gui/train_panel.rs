@@ -168,6 +168,11 @@ impl TrainPanel {
                 ui.add(egui::DragValue::new(&mut c.optim.batch_size).range(1..=512))
                     .labelled_by(label.id);
                 ui.end_row();
+                let label = ui.label("shards (0 = one per CPU thread)");
+                ui.add(egui::DragValue::new(&mut c.optim.shards).range(0..=64))
+                    .labelled_by(label.id)
+                    .on_hover_text("rows of each batch computed side by side on the CPU cores; 1 on wgpu by default");
+                ui.end_row();
             });
         });
     }

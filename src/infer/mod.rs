@@ -12,4 +12,4 @@ pub use convert::EmbeddingStorage;
 pub use dense::{DenseMatrix, dot_bf16, dot_f32, dot_i8};
 pub use linear::NativeLinear;
 pub use load::load_native;
-pub use model::{NativeCache, NativeLayer, NativeModel, WeightBytes};
+pub use model::{NativeCache, NativeLayer, NativeModel, TracedLayer, WeightBytes};

@@ -51,6 +51,18 @@ pub struct NativeModel {
     inverse_frequencies: Vec<f64>,
 }
 
+/// One layer's states over a traced sequence, each `[tokens, width]`: the layer's output (the last layer's after
+/// the final norm, as transformers' `hidden_states`), its attention block's output before the residual add, and
+/// q, k (after RoPE and qk-norm) and v, the states attention-relation distillation compares.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TracedLayer {
+    pub hidden: Vec<f32>,
+    pub attention_output: Vec<f32>,
+    pub q: Vec<f32>,
+    pub k: Vec<f32>,
+    pub v: Vec<f32>,
+}
+
 /// Keys and values of the positions seen so far, per layer `[positions, kv_heads · head_dim]`.
 #[derive(Clone, Debug, Default)]
 pub struct NativeCache {
@@ -144,6 +156,23 @@ impl NativeModel {
     /// Feeds `ids` after the cached positions; returns the logits `[vocab]` of the last position, or
     /// `[ids.len(), vocab]` of every position with `all_positions`.
     pub fn forward(&self, ids: &[u32], cache: &mut NativeCache, all_positions: bool) -> Vec<f32> {
+        self.forward_recorded(ids, cache, all_positions, None)
+    }
+
+    /// The logits `[T, vocab]` of `ids` from an empty cache, and every layer's states ([`TracedLayer`]).
+    pub fn trace(&self, ids: &[u32]) -> (Vec<f32>, Vec<TracedLayer>) {
+        let mut layers = Vec::with_capacity(self.layers.len());
+        let logits = self.forward_recorded(ids, &mut self.new_cache(), true, Some(&mut layers));
+        (logits, layers)
+    }
+
+    fn forward_recorded(
+        &self,
+        ids: &[u32],
+        cache: &mut NativeCache,
+        all_positions: bool,
+        mut record: Option<&mut Vec<TracedLayer>>,
+    ) -> Vec<f32> {
         let tokens = ids.len();
         let hidden = self.config.hidden_size;
         let eps = self.config.rms_norm_eps as f32;
@@ -153,15 +182,29 @@ impl NativeModel {
             .collect();
         for (index, layer) in self.layers.iter().enumerate() {
             let normed = rms_norm_rows(&x, &layer.input_norm, eps);
-            let attended = self.attention(layer, &normed, tokens, cache, index);
-            add_assign(&mut x, &layer.o_proj.forward(&attended, tokens));
+            let (attended, [q, k, v]) = self.attention(layer, &normed, tokens, cache, index);
+            let attention_output = layer.o_proj.forward(&attended, tokens);
+            add_assign(&mut x, &attention_output);
             let normed = rms_norm_rows(&x, &layer.post_attention_norm, eps);
             let gate = layer.gate_proj.forward(&normed, tokens);
             let up = layer.up_proj.forward(&normed, tokens);
             let product: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
             add_assign(&mut x, &layer.down_proj.forward(&product, tokens));
+            if let Some(record) = record.as_deref_mut() {
+                record.push(TracedLayer {
+                    hidden: x.clone(),
+                    attention_output,
+                    q,
+                    k,
+                    v,
+                });
+            }
         }
         cache.positions += tokens;
+        // As transformers' `hidden_states`, the last layer's state is handed out after the final norm.
+        if let Some(last) = record.and_then(|r| r.last_mut()) {
+            last.hidden = rms_norm_rows(&last.hidden, &self.norm, eps);
+        }
         let rows = if all_positions {
             &x[..]
         } else {
@@ -172,7 +215,8 @@ impl NativeModel {
         head.forward(&normed, normed.len() / hidden)
     }
 
-    /// Causal GQA attention of `tokens` new positions; appends their keys and values to the cache.
+    /// Causal GQA attention of `tokens` new positions; appends their keys and values to the cache. Returns the
+    /// attended values `[tokens, heads · d]` and this call's q, k (after RoPE and qk-norm) and v.
     fn attention(
         &self,
         layer: &NativeLayer,
@@ -180,7 +224,7 @@ impl NativeModel {
         tokens: usize,
         cache: &mut NativeCache,
         index: usize,
-    ) -> Vec<f32> {
+    ) -> (Vec<f32>, [Vec<f32>; 3]) {
         let c = &self.config;
         let (heads, kv_heads, d) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
         let eps = c.rms_norm_eps as f32;
@@ -222,7 +266,7 @@ impl NativeModel {
                 }
             }
         });
-        out
+        (out, [q, k, v])
     }
 
     /// NeoX split-half RoPE of `[tokens, heads · d]` at positions `start..`.

@@ -48,6 +48,8 @@ pub struct QkvTrace {
 pub struct AttentionProbe {
     pub qkv: bool,
     pub probs: bool,
+    /// The attention block's output `o W_oᵀ` (what the layer adds to its residual stream).
+    pub output: bool,
 }
 
 /// What the layer handed out; `None` wherever it was not asked for.
@@ -56,6 +58,8 @@ pub struct AttentionTrace {
     pub qkv: Option<QkvTrace>,
     /// Attention probabilities `[B, H, T, S]`.
     pub probs: Option<Tensor<4>>,
+    /// `[B, T, hidden]`.
+    pub output: Option<Tensor<3>>,
 }
 
 #[derive(Module, Debug)]
@@ -142,8 +146,14 @@ impl Attention {
                 },
             }),
             probs: probe.probs.then_some(probs),
+            output: None,
         };
-        (self.o_proj.forward(out), trace)
+        let out = self.o_proj.forward(out);
+        let trace = AttentionTrace {
+            output: probe.output.then(|| out.clone()),
+            ..trace
+        };
+        (out, trace)
     }
 }
 

@@ -6,7 +6,7 @@ use burn::module::{Module, Param};
 use burn::nn::RmsNorm;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::attention::{Attention, AttentionContext, AttentionProbe, QkvTrace};
+use super::attention::{Attention, AttentionContext, AttentionProbe, QkvStates, QkvTrace};
 use super::bitlinear::BitLinear;
 use super::cache::KvCache;
 use super::config::HunYuanConfig;
@@ -39,6 +39,17 @@ pub struct Probes {
     pub qkv_layer: Option<usize>,
     /// Hand out the attention probabilities of this layer (0-based).
     pub attention_layer: Option<usize>,
+    /// Hand out every layer's attention output and attended q/k/v ([`LayerTrace`]).
+    pub every_layer: bool,
+}
+
+/// What one layer handed out for [`Probes::every_layer`].
+#[derive(Clone, Debug)]
+pub struct LayerTrace {
+    /// The attention block's output `[B, T, hidden]`, before the residual add.
+    pub attention_output: Tensor<3>,
+    /// Q and K after RoPE and qk-norm, V as projected.
+    pub qkv: QkvStates,
 }
 
 /// Result of [`HunYuan::forward`].
@@ -51,6 +62,8 @@ pub struct ForwardOutput {
     pub qkv: Option<QkvTrace>,
     /// `[B, H, T, S]` when asked for.
     pub attention: Option<Tensor<4>>,
+    /// One per layer with [`Probes::every_layer`], else empty.
+    pub layers: Vec<LayerTrace>,
 }
 
 /// Hands out the value of each weight by its burn module path (see [`super::names`]) and expected shape.
@@ -175,19 +188,28 @@ impl HunYuan {
 
         let mut x = burn::tensor::module::embedding(self.embed_tokens.val(), ids); // [B, T, hidden]
         let mut hidden_states = Vec::new();
-        let (mut qkv, mut attention) = (None, None);
+        let (mut qkv, mut attention, mut layers) = (None, None, Vec::new());
         for (index, layer) in self.layers.iter().enumerate() {
             if probes.hidden_states {
                 hidden_states.push(x.clone());
             }
             let probe = AttentionProbe {
-                qkv: probes.qkv_layer == Some(index),
+                qkv: probes.qkv_layer == Some(index) || probes.every_layer,
                 probs: probes.attention_layer == Some(index),
+                output: probes.every_layer,
             };
             let layer_cache = cache.as_deref_mut().map(|c| (c, index));
             let (y, trace) = layer.forward(x, &context, layer_cache, probe);
             x = y;
-            qkv = qkv.or(trace.qkv);
+            if let (true, Some(output), Some(states)) = (probes.every_layer, trace.output, &trace.qkv) {
+                layers.push(LayerTrace {
+                    attention_output: output,
+                    qkv: states.attended.clone(),
+                });
+            }
+            if probes.qkv_layer == Some(index) {
+                qkv = trace.qkv;
+            }
             attention = attention.or(trace.probs);
         }
         let x = self.norm.forward(x); // [B, T, hidden]
@@ -203,6 +225,7 @@ impl HunYuan {
             hidden_states,
             qkv,
             attention,
+            layers,
         }
     }
 

@@ -19,7 +19,7 @@ pub use bitlinear::{BitLinear, StudentConfig, SublnPlacement};
 pub use cache::KvCache;
 pub use config::{HunYuanConfig, MODEL_TYPE};
 pub use decoder::DecoderLayer;
-pub use hunyuan::{ForwardOutput, HunYuan, Probes, WeightSource};
+pub use hunyuan::{ForwardOutput, HunYuan, LayerTrace, Probes, WeightSource};
 pub use init::RandomWeights;
 pub use linear::Linear;
 pub use mlp::Mlp;

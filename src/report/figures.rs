@@ -1,11 +1,13 @@
-//! Figures drawn with plotters, as PNG or SVG by the file's extension: loss curves of one or more runs, and a
-//! histogram of latent weights in units of Δ with the ternary thresholds ±Δ/2.
+//! Figures drawn with plotters, as PNG or SVG by the file's extension: loss curves of one or more runs, a
+//! histogram of latent weights in units of Δ with the ternary thresholds ±Δ/2, and `compare`'s per-layer curves.
 
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use crate::compare::{CompareReport, LayerComparison};
 use crate::error::{Error, Result};
 use crate::train::StepMetrics;
 
@@ -160,19 +162,10 @@ fn curves_on<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, runs: &[(&str, &[
             // The second run is drawn lighter so an overlay stays readable.
             let [r, g, b] = term.rgb;
             let style = RGBColor(r, g, b).mix(if run == 0 { 1.0 } else { 0.45 }).stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(points, style))
-                .map_err(text)?
-                .label(format!("{name}: {}", term.name))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+            labelled_line(&mut chart, points, style, format!("{name}: {}", term.name))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(text)?;
+    draw_legend(&mut chart)?;
     root.present().map_err(text)
 }
 
@@ -217,4 +210,111 @@ fn histogram_on<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, title: &str, c
             .map_err(text)?;
     }
     root.present().map_err(text)
+}
+
+/// One per-layer curve of a `compare` report (the app's plot and the exported figure share these).
+pub struct LayerCurve {
+    pub name: &'static str,
+    pub value: fn(&LayerComparison) -> f64,
+    pub rgb: [u8; 3],
+}
+
+const fn layer_curve(name: &'static str, value: fn(&LayerComparison) -> f64, rgb: [u8; 3]) -> LayerCurve {
+    LayerCurve { name, value, rgb }
+}
+
+/// Distances of the student's states from the teacher's, per layer.
+pub const LAYER_DISTANCES: [LayerCurve; 4] = [
+    layer_curve("hidden cosine", |l| l.hidden_cosine, [66, 133, 244]),
+    layer_curve("attention cosine", |l| l.attention_cosine, [15, 157, 88]),
+    layer_curve("hidden relative L2", |l| l.hidden_relative_l2, [219, 68, 55]),
+    layer_curve("attention relative L2", |l| l.attention_relative_l2, [244, 180, 0]),
+];
+
+/// The Q/K/V relation KLs of Stage 3's term, per layer.
+pub const LAYER_RELATIONS: [LayerCurve; 3] = [
+    layer_curve("relation KL Q", |l| l.relation_kl_q, [66, 133, 244]),
+    layer_curve("relation KL K", |l| l.relation_kl_k, [219, 68, 55]),
+    layer_curve("relation KL V", |l| l.relation_kl_v, [15, 157, 88]),
+];
+
+/// The per-layer curves of a `compare` report: distances on the left, relation KLs on the right.
+pub fn draw_layer_drift(report: &CompareReport, path: &Path) -> Result<()> {
+    match canvas(path, (1200, 440))? {
+        Canvas::Png(root) => layer_drift_on(root, report),
+        Canvas::Svg(root) => layer_drift_on(root, report),
+    }
+    .map_err(|e| plot_error(path, e))
+}
+
+fn layer_drift_on<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, report: &CompareReport) -> Drawn {
+    root.fill(&WHITE).map_err(text)?;
+    let (left, right) = root.split_horizontally(600);
+    let panels = [
+        (
+            left,
+            &LAYER_DISTANCES[..],
+            "Student vs teacher states per layer",
+            "cosine / relative L2",
+        ),
+        (right, &LAYER_RELATIONS[..], "Q/K/V relation KL per layer", "KL"),
+    ];
+    let layers = report.layers.len().max(1) as f64;
+    for (area, curves, caption, y_desc) in panels {
+        let top = report
+            .layers
+            .iter()
+            .flat_map(|l| curves.iter().map(move |c| (c.value)(l)))
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max)
+            .max(if y_desc == "KL" { 1e-9 } else { 1.0 });
+        let mut chart = ChartBuilder::on(&area)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-0.5f64..layers - 0.5, 0f64..top * 1.05)
+            .map_err(text)?;
+        chart
+            .configure_mesh()
+            .x_desc("layer")
+            .y_desc(y_desc)
+            .draw()
+            .map_err(text)?;
+        for curve in curves {
+            let [r, g, b] = curve.rgb;
+            let style = RGBColor(r, g, b).stroke_width(2);
+            let points = report.layers.iter().map(|l| (l.layer as f64, (curve.value)(l)));
+            labelled_line(&mut chart, points, style, curve.name.to_string())?;
+        }
+        draw_legend(&mut chart)?;
+    }
+    root.present().map_err(text)
+}
+
+type LineChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One line with its legend entry.
+fn labelled_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LineChart<'a, DB>,
+    points: impl IntoIterator<Item = (f64, f64)>,
+    style: ShapeStyle,
+    label: String,
+) -> Drawn {
+    chart
+        .draw_series(LineSeries::new(points, style))
+        .map_err(text)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    Ok(())
+}
+
+/// The legend box of the lines drawn so far.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(chart: &mut LineChart<'a, DB>) -> Drawn {
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(text)
 }

@@ -5,6 +5,7 @@ mod figures;
 mod metrics;
 
 pub use figures::{
-    FigureFormat, LOSS_TERMS, LossTerm, draw_curves, draw_histogram, metric_points, plot_error, register_font,
+    FigureFormat, LAYER_DISTANCES, LAYER_RELATIONS, LOSS_TERMS, LayerCurve, LossTerm, draw_curves, draw_histogram,
+    draw_layer_drift, metric_points, plot_error, register_font,
 };
 pub use metrics::{METRICS_FILE, MetricsLog, read_metrics, write_metrics_csv, write_metrics_jsonl};

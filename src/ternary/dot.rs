@@ -23,6 +23,20 @@ pub fn dot_shifted(row: &[u8], x: &[i8]) -> i32 {
     }
 }
 
+/// The path [`dot_shifted`] takes on this CPU: "NEON", "AVX2" or "portable".
+pub fn kernel_path() -> &'static str {
+    #[cfg(target_arch = "aarch64")]
+    return "NEON";
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return "AVX2";
+        }
+        "portable"
+    }
+}
+
 /// The scalar reading of the layout: what the SIMD path must equal.
 pub fn dot_shifted_portable(row: &[u8], x: &[i8]) -> i32 {
     let mut acc = 0i32;

@@ -213,6 +213,22 @@ pub struct OptimSection {
     pub grad_accum: usize,
     /// Sequences per micro-batch (default 8).
     pub batch_size: usize,
+    /// Shards each micro-batch's rows are split into and computed side by side (data parallelism over the CPU
+    /// cores; train/shards.rs). 0 (default) = one per CPU thread on the CPU backends, 1 on wgpu, where one
+    /// queue runs every kernel anyway. The loss is the same either way up to float rounding; set a number to
+    /// reproduce a run bit for bit on another machine.
+    pub shards: usize,
+}
+
+impl OptimSection {
+    /// The shard count this run uses on `backend` (see [`Self::shards`]).
+    pub fn shards_on(&self, backend: BackendKind) -> usize {
+        match (self.shards, backend) {
+            (0, BackendKind::Wgpu) => 1,
+            (0, BackendKind::Flex | BackendKind::Ndarray) => rayon::current_num_threads(),
+            (n, _) => n,
+        }
+    }
 }
 
 impl Default for OptimSection {
@@ -224,6 +240,7 @@ impl Default for OptimSection {
             grad_clip: 1.0,
             grad_accum: 1,
             batch_size: 8,
+            shards: 0,
         }
     }
 }

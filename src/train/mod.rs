@@ -6,6 +6,7 @@ mod data;
 mod events;
 mod grads;
 mod schedule;
+mod shards;
 mod snapshot;
 mod trainer;
 
@@ -14,7 +15,7 @@ pub use config::{
     CheckpointSection, Method, OptimSection, RunConfig, SnapshotSection, Stage2Section, Stage3Section, StudentSection,
 };
 pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
-pub use grads::{clip_global_norm, global_norm};
+pub use grads::{clip_global_norm, global_norm, read_scalar};
 pub use schedule::cosine_with_warmup;
 pub use snapshot::{HISTOGRAM_BINS, HISTOGRAM_RANGE, attention_input_errors, layer_weight_stats};
 pub use trainer::{RunControl, RunOutcome, run};

@@ -65,6 +65,7 @@ pub fn take_snapshot(
         // The Q/K/V relations only when this step distils them (Stage 3 with γ > 0).
         qkv_layer: relations.then_some(attention_layer),
         attention_layer: Some(attention_layer),
+        every_layer: false,
     };
     let student_out = student.forward(ids_tensor(probe, device), None, &probes);
     let teacher_out = teacher.forward(

@@ -1,5 +1,6 @@
-//! The training loop: AdamW with a cosine schedule, global-norm clipping, gradient accumulation, seeded
-//! data order, periodic snapshots and atomic checkpoints; every step is reported as a [`TrainEvent`].
+//! The training loop: AdamW with a cosine schedule, global-norm clipping, gradient accumulation over micro-batches
+//! (each computed in parallel shards), seeded data order, periodic snapshots and atomic checkpoints; every step
+//! is reported as a [`TrainEvent`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamWConfig, GradientsAccumulator, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 
@@ -15,12 +16,13 @@ use super::checkpoint::{TrainState, complete_checkpoints, read_checkpoint, write
 use super::config::{Method, RunConfig};
 use super::data::{stage_examples, stage_steps};
 use super::events::{Stage, StepMetrics, TrainEvent};
-use super::grads::{clip_global_norm, read_scalar};
+use super::grads::clip_global_norm;
 use super::schedule::cosine_with_warmup;
+use super::shards::{LossValues, ShardedPass};
 use super::snapshot::take_snapshot;
 use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
 use crate::data::{EpochSampler, Example, TokenBatch};
-use crate::distill::{Stage3Objective, Stage3Terms, check_compatible, check_relation_heads, student_from_teacher};
+use crate::distill::{Stage3Objective, check_compatible, check_relation_heads, student_from_teacher};
 use crate::error::{Error, Result};
 use crate::kernels::runs_kernels;
 use crate::model::{HunYuan, HunYuanConfig, SublnPlacement};
@@ -275,8 +277,15 @@ impl Run<'_> {
             if config.student.quant_warmup_steps > 0 {
                 student = student.with_quant_blend(blend);
             }
+            let pass = ShardedPass {
+                objective: &self.objective,
+                teacher: distilling.then_some(&self.teacher),
+                relations: config.stage3.gamma > 0.0,
+                device: &self.device,
+                shards: config.optim.shards_on(config.backend),
+            };
             let mut accumulator = GradientsAccumulator::new();
-            let (mut ce_sum, mut ld_sum, mut ad_sum, mut loss_sum) = (0.0, 0.0, 0.0, 0.0);
+            let mut losses = LossValues::default();
             let (mut tokens, mut real_tokens) = (0, 0);
             for _ in 0..config.optim.grad_accum {
                 let batch: Vec<&Example> = (0..config.optim.batch_size)
@@ -286,39 +295,25 @@ impl Run<'_> {
                 let batch = TokenBatch::from_examples(&batch, self.student_config.pad_token_id);
                 tokens += batch.batch * batch.len;
                 real_tokens += batch.real_tokens();
-                let terms = self.objective.terms(
-                    &student,
-                    distilling.then_some(&self.teacher),
-                    &batch.tensors(&self.device),
-                    config.stage3.gamma > 0.0,
-                );
-                let total_loss = terms.total(&self.objective);
-                let total = read_scalar(total_loss.clone())?;
-                if !total.is_finite() {
+                let (shard_grads, values) = pass.run(&student, &batch, 1.0 / config.optim.grad_accum as f64)?;
+                if !values.total.is_finite() {
                     let kept = last_good
                         .as_ref()
                         .map_or("none yet".into(), |p| p.display().to_string());
                     let message = format!(
-                        "{stage:?} step {}: the loss is {total}; stopping (last good checkpoint: {kept})",
-                        state.step + 1
+                        "{stage:?} step {}: the loss is {}; stopping (last good checkpoint: {kept})",
+                        state.step + 1,
+                        values.total
                     );
                     (self.emit)(TrainEvent::Failed {
                         message: message.clone(),
                     });
                     return Err(Error::Invalid(message));
                 }
-                let scale = config.optim.grad_accum as f64;
-                loss_sum += total / scale;
-                let Stage3Terms {
-                    ce,
-                    logits_kd,
-                    attention_kd,
-                } = terms;
-                ce_sum += read_scalar(ce)? / scale;
-                ld_sum += logits_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
-                ad_sum += attention_kd.map(read_scalar).transpose()?.unwrap_or(0.0) / scale;
-                let grads = (total_loss / scale).backward();
-                accumulator.accumulate(&student, GradientsParams::from_grads(grads, &student));
+                losses += values;
+                for grads in shard_grads {
+                    accumulator.accumulate(&student, grads);
+                }
             }
             let mut grads = accumulator.grads();
             let grad_norm = clip_global_norm(&student, &mut grads, config.optim.grad_clip)?;
@@ -330,10 +325,10 @@ impl Run<'_> {
                 stage,
                 step: state.step,
                 total_steps,
-                loss: loss_sum,
-                ce: ce_sum,
-                logits_kd: (distilling && config.stage3.lambda > 0.0).then_some(ld_sum),
-                attention_kd: (distilling && config.stage3.gamma > 0.0).then_some(ad_sum),
+                loss: losses.total,
+                ce: losses.ce,
+                logits_kd: (distilling && config.stage3.lambda > 0.0).then_some(losses.logits_kd),
+                attention_kd: (distilling && config.stage3.gamma > 0.0).then_some(losses.attention_kd),
                 lr,
                 grad_norm,
                 tokens_per_s: tokens as f64 / started.elapsed().as_secs_f64(),

@@ -115,3 +115,14 @@ pub fn bitdistill(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Vertices of each `<polyline>` of an SVG drawn in `stroke` (e.g. `#4285F4`), in document order.
+pub fn polyline_vertices(svg: &str, stroke: &str) -> Vec<usize> {
+    svg.lines()
+        .filter(|l| l.contains("<polyline") && l.contains(&format!("stroke=\"{stroke}\"")))
+        .map(|l| {
+            let points = l.split("points=\"").nth(1).unwrap();
+            points.split('"').next().unwrap().split_whitespace().count()
+        })
+        .collect()
+}

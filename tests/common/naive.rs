@@ -9,14 +9,17 @@ use std::path::PathBuf;
 use bitdistill::checkpoint::SafetensorsFile;
 use bitdistill::model::HunYuanConfig;
 
-/// One layer's q/k/v states per position, `[T][width]`: the raw projections, and q/k as attention uses them
-/// (after RoPE and the per-head RMSNorm; heads side by side).
-pub struct NaiveQkv {
+/// One layer's states per position, `[T][width]`: the q/k/v raw projections, q/k as attention uses them
+/// (after RoPE and the per-head RMSNorm; heads side by side), the attention block's output (before the residual
+/// add) and the layer's output (the last layer's after the final norm, as transformers' `hidden_states`).
+pub struct NaiveLayer {
     pub q_proj: Vec<Vec<f64>>,
     pub k_proj: Vec<Vec<f64>>,
     pub v_proj: Vec<Vec<f64>>,
     pub q_attended: Vec<Vec<f64>>,
     pub k_attended: Vec<Vec<f64>>,
+    pub attention_output: Vec<Vec<f64>>,
+    pub output: Vec<Vec<f64>>,
 }
 
 pub struct NaiveModel {
@@ -85,8 +88,8 @@ impl NaiveModel {
         self.trace(ids).0
     }
 
-    /// Logits `[T][vocab]` of one sequence and every layer's q/k/v states.
-    pub fn trace(&self, ids: &[usize]) -> (Vec<Vec<f64>>, Vec<NaiveQkv>) {
+    /// Logits `[T][vocab]` of one sequence and every layer's states.
+    pub fn trace(&self, ids: &[usize]) -> (Vec<Vec<f64>>, Vec<NaiveLayer>) {
         let mut states = Vec::with_capacity(self.layers);
         let embed = self.w("model.embed_tokens.weight");
         let mut x: Vec<Vec<f64>> = ids
@@ -99,8 +102,7 @@ impl NaiveModel {
                 .iter()
                 .map(|v| rms(v, self.w(&format!("{p}.input_layernorm.weight")), self.eps))
                 .collect();
-            let (attn, qkv) = self.attention(&p, &normed);
-            states.push(qkv);
+            let (attn, mut layer) = self.attention(&p, &normed);
             for (xt, at) in x.iter_mut().zip(&attn) {
                 xt.iter_mut().zip(at).for_each(|(a, b)| *a += b);
             }
@@ -112,20 +114,27 @@ impl NaiveModel {
                 let down = self.project(&format!("{p}.mlp.down_proj"), &act, self.hidden);
                 xt.iter_mut().zip(&down).for_each(|(a, b)| *a += b);
             }
+            layer.attention_output = attn;
+            layer.output = x.clone();
+            states.push(layer);
         }
         let head = if self.tied {
             self.w("model.embed_tokens.weight")
         } else {
             self.w("lm_head.weight")
         };
-        let logits = x
+        let normed: Vec<Vec<f64>> = x
             .iter()
-            .map(|v| matvec(head, &rms(v, self.w("model.norm.weight"), self.eps), self.vocab))
+            .map(|v| rms(v, self.w("model.norm.weight"), self.eps))
             .collect();
+        let logits = normed.iter().map(|v| matvec(head, v, self.vocab)).collect();
+        if let Some(last) = states.last_mut() {
+            last.output = normed;
+        }
         (logits, states)
     }
 
-    fn attention(&self, p: &str, x: &[Vec<f64>]) -> (Vec<Vec<f64>>, NaiveQkv) {
+    fn attention(&self, p: &str, x: &[Vec<f64>]) -> (Vec<Vec<f64>>, NaiveLayer) {
         let (hd, len) = (self.head_dim, x.len());
         let proj = |name: &str, out: usize| -> Vec<Vec<f64>> {
             x.iter()
@@ -156,12 +165,14 @@ impl NaiveModel {
         let q = prep(&q, self.heads, "query_layernorm");
         let k = prep(&k, self.kv_heads, "key_layernorm");
         let side_by_side = |states: &[Vec<Vec<f64>>]| -> Vec<Vec<f64>> { states.iter().map(|t| t.concat()).collect() };
-        let qkv = NaiveQkv {
+        let qkv = NaiveLayer {
             q_attended: side_by_side(&q),
             k_attended: side_by_side(&k),
             q_proj,
             k_proj,
             v_proj: v.clone(),
+            attention_output: Vec::new(),
+            output: Vec::new(),
         };
         let group = self.heads / self.kv_heads;
         let mut out = vec![vec![0.0; self.heads * hd]; len];
@@ -233,4 +244,59 @@ fn matvec(w: &[f64], x: &[f64], out: usize) -> Vec<f64> {
     (0..out)
         .map(|o| w[o * inputs..(o + 1) * inputs].iter().zip(x).map(|(a, b)| a * b).sum())
         .collect()
+}
+
+/// `log softmax` of one row.
+pub fn log_softmax(x: &[f64]) -> Vec<f64> {
+    let max = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let lse = max + x.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+    x.iter().map(|v| v - lse).collect()
+}
+
+/// How attention relations are formed: r heads, cosine (normalised) or scaled dot products, causal keys or all,
+/// probabilities clamped at 1e-8 (the official reduction) or not.
+#[derive(Clone, Copy, Debug)]
+pub struct RelationForm {
+    pub heads: usize,
+    pub cosine: bool,
+    pub causal: bool,
+    pub clamp: bool,
+}
+
+/// Σ_i∈queries KL_i over the r relation heads of one state `[T][W]` (teacher, student), written from the
+/// official code: split into heads, (normalise,) a·aᵀ (/√d), softmax over the allowed keys, (clamp,) KL.
+pub fn relation_kl_sum(t: &[Vec<f64>], s: &[Vec<f64>], queries: &[usize], c: RelationForm) -> f64 {
+    let width = t[0].len();
+    let d = width / c.heads;
+    let head = |a: &[f64], h: usize| -> Vec<f64> {
+        let v = a[h * d..(h + 1) * d].to_vec();
+        if !c.cosine {
+            return v;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+        v.iter().map(|x| x / norm).collect()
+    };
+    let scale = if c.cosine { 1.0 } else { 1.0 / (d as f64).sqrt() };
+    let mut total = 0.0;
+    for h in 0..c.heads {
+        for &i in queries {
+            let keys: Vec<usize> = queries.iter().copied().filter(|&x| !c.causal || x <= i).collect();
+            let probs = |states: &[Vec<f64>]| -> Vec<f64> {
+                let qi = head(&states[i], h);
+                let scores: Vec<f64> = keys
+                    .iter()
+                    .map(|&x| qi.iter().zip(head(&states[x], h)).map(|(a, b)| a * b).sum::<f64>() * scale)
+                    .collect();
+                let p: Vec<f64> = log_softmax(&scores).iter().map(|l| l.exp()).collect();
+                if c.clamp {
+                    p.iter().map(|v| v.max(1e-8)).collect()
+                } else {
+                    p
+                }
+            };
+            let (pt, ps) = (probs(t), probs(s));
+            total += pt.iter().zip(&ps).map(|(a, b)| a * (a.ln() - b.ln())).sum::<f64>();
+        }
+    }
+    total
 }

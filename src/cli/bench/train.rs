@@ -7,9 +7,10 @@ use std::process::Command;
 use anyhow::Context;
 use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::{SaveDtype, save_checkpoint};
+use bitdistill::doctor::{estimate_run, stage3_longest};
 use bitdistill::kernels::Kernels;
 use bitdistill::model::{HunYuan, HunYuanConfig, RandomWeights};
-use bitdistill::tokenizer::train_byte_level_bpe;
+use bitdistill::tokenizer::{Tokenizer, train_byte_level_bpe};
 use bitdistill::train::{
     CheckpointSection, Method, OptimSection, RunConfig, RunControl, SnapshotSection, Stage, Stage2Section,
     Stage3Section, StudentSection, TrainEvent, run,
@@ -28,6 +29,10 @@ pub struct TrainArgs {
     /// Kernel paths to compare (they differ only on wgpu; ndarray always runs the reference).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Kernels::Fused, Kernels::Reference])]
     kernels: Vec<Kernels>,
+    /// Shard counts to compare (`optim.shards`: rows of a batch computed side by side; 0 = the run-file default,
+    /// one per CPU thread on the CPU backends and 1 on wgpu), e.g. `1,0` to see what the shards buy.
+    #[arg(long, value_delimiter = ',', default_values_t = [0])]
+    shards: Vec<usize>,
     #[command(flatten)]
     shape: Shape,
     #[arg(long)]
@@ -56,6 +61,8 @@ pub struct CaseArgs {
     backend: BackendKind,
     #[arg(long, value_enum)]
     kernels: Kernels,
+    #[arg(long)]
+    shards: usize,
     #[command(flatten)]
     shape: Shape,
 }
@@ -70,7 +77,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                 BackendKind::Wgpu => &args.kernels[..],
                 BackendKind::Ndarray | BackendKind::Flex => &[Kernels::Reference][..],
             };
-            for kernel in kernels {
+            for (kernel, shards) in kernels.iter().flat_map(|k| args.shards.iter().map(move |s| (k, s))) {
                 let backend_name = format!("{backend:?}").to_lowercase();
                 let kernel_name = format!("{kernel:?}").to_lowercase();
                 let shape = &args.shape;
@@ -78,6 +85,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                     .args(["bench", "train-case", "--model", model, "--backend", &backend_name])
                     .args(["--kernels", &kernel_name, "--steps", &shape.steps.to_string()])
                     .args(["--batch", &shape.batch.to_string(), "--block", &shape.block.to_string()])
+                    .args(["--shards", &shards.to_string()])
                     .output()?;
                 anyhow::ensure!(
                     output.status.success(),
@@ -91,15 +99,17 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                     let row: serde_json::Value = serde_json::from_str(&line)?;
                     let number = |key: &str| row[key].as_f64().unwrap_or(f64::NAN);
                     println!(
-                        "{:<40} {:<8} {:<9} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB  \
-                         {} threads, CPU/wall {:.2}, Stage-3 padding {:.0}%",
+                        "{:<40} {:<8} {:<9} stage2 {:>9.1} tok/s  stage3 {:>9.1} tok/s  peak RSS {:>7.0} MiB \
+                         (doctor's estimate {:.0})  {} threads, {} shards, CPU/wall {:.2}, Stage-3 padding {:.0}%",
                         row["model"].as_str().unwrap_or(""),
                         backend_name,
                         kernel_name,
                         number("stage2_tokens_per_s"),
                         number("stage3_tokens_per_s"),
                         number("peak_rss_mib"),
+                        number("estimated_peak_mib"),
                         row["threads"],
+                        row["shards"],
                         number("cpu_per_wall"),
                         100.0 * number("stage3_padding_share"),
                     );
@@ -111,6 +121,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 pub fn case(args: CaseArgs) -> anyhow::Result<()> {
+    // The process before it loads anything: the baseline of doctor's estimate.
+    let baseline = bitdistill::doctor::resident_bytes().unwrap_or(0);
     let dir = std::env::temp_dir().join(format!("bitdistill-bench-train-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let teacher = dir.join("teacher");
@@ -151,6 +163,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
         },
         optim: OptimSection {
             batch_size: shape.batch,
+            shards: args.shards,
             ..OptimSection::default()
         },
         checkpoint: CheckpointSection { every: 0, keep: 1 },
@@ -159,6 +172,10 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
             ..SnapshotSection::default()
         },
     };
+    let model_config = HunYuanConfig::from_file(&config.teacher.join("config.json"))?;
+    let tokenizer = Tokenizer::from_file(&config.teacher.join("tokenizer.json"))?;
+    let estimate = estimate_run(&config, &model_config, stage3_longest(&config, &tokenizer)?, baseline);
+    let estimated_mib = estimate.peak().map_or(0.0, |e| e.total as f64 / (1 << 20) as f64);
     let (mut stage2, mut stage3, mut padding) = (Vec::new(), Vec::new(), Vec::new());
     // CPU and wall seconds over the timed steps (each stage's steps after its first).
     let (mut cpu, mut wall) = (0.0, 0.0);
@@ -183,7 +200,9 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
     let row = serde_json::json!({
         "bench": "train", "model": name, "backend": args.backend, "kernels": args.kernels, "batch": shape.batch, "block": shape.block,
         "stage2_tokens_per_s": mean(&stage2), "stage3_tokens_per_s": mean(&stage3), "peak_rss_mib": peak_rss_mib(),
-        "threads": rayon::current_num_threads(), "cpu_per_wall": cpu / wall.max(1e-9),
+        "estimated_peak_mib": estimated_mib,
+        "threads": rayon::current_num_threads(), "shards": config.optim.shards_on(args.backend),
+        "cpu_per_wall": cpu / wall.max(1e-9),
         "stage3_padding_share": mean(&padding),
     });
     println!("{row}");

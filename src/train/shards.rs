@@ -1,0 +1,158 @@
+//! Data parallelism inside one micro-batch: its rows are split into shards whose forward and backward passes
+//! run at the same time on rayon's pool. burn's CPU backends spread only their matmuls over the cores and run
+//! every element-wise op and most reductions on one thread (README, "Training throughput"), so one batch at a
+//! time keeps about 1.2 of 2 cores busy; shards run those ops side by side.
+//!
+//! Each shard weighs its terms by its share of the batch's positions ([`TermShares`]), so the shards' losses
+//! and gradients add up to the whole batch's. The gradients are collected in shard order, which makes the sum
+//! independent of thread timing: a run is reproducible for a given shard count.
+
+use std::ops::Range;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor};
+use rayon::prelude::*;
+
+use super::grads::read_scalar;
+use crate::data::TokenBatch;
+use crate::distill::{Stage3Objective, Stage3Terms};
+use crate::error::Result;
+use crate::model::HunYuan;
+
+/// `count` contiguous row ranges of a batch of `rows`, sizes differing by at most one (fewer ranges when there
+/// are fewer rows than shards).
+pub fn shard_rows(rows: usize, count: usize) -> Vec<Range<usize>> {
+    let count = count.clamp(1, rows.max(1));
+    let (base, extra) = (rows / count, rows % count);
+    let mut start = 0;
+    (0..count)
+        .map(|i| {
+            let end = start + base + usize::from(i < extra);
+            let range = start..end;
+            start = end;
+            range
+        })
+        .collect()
+}
+
+/// The loss values of a micro-batch (already weighted by its share of the step); 0 for terms not computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LossValues {
+    pub total: f64,
+    pub ce: f64,
+    pub logits_kd: f64,
+    pub attention_kd: f64,
+}
+
+impl std::ops::AddAssign for LossValues {
+    fn add_assign(&mut self, other: Self) {
+        self.total += other.total;
+        self.ce += other.ce;
+        self.logits_kd += other.logits_kd;
+        self.attention_kd += other.attention_kd;
+    }
+}
+
+/// What every shard of a step computes with.
+pub struct ShardedPass<'a> {
+    pub objective: &'a Stage3Objective,
+    /// The frozen teacher, when the stage distils.
+    pub teacher: Option<&'a HunYuan>,
+    /// Whether the relation term is computed.
+    pub relations: bool,
+    pub device: &'a Device,
+    pub shards: usize,
+}
+
+impl ShardedPass<'_> {
+    /// Forward and backward of `batch` with its loss scaled by `weight`: the gradients of each shard, in shard
+    /// order, and the loss values summed over the shards.
+    pub fn run(
+        &self,
+        student: &HunYuan,
+        batch: &TokenBatch,
+        weight: f64,
+    ) -> Result<(Vec<GradientsParams>, LossValues)> {
+        // Modules are Send but not Sync (lazily initialised parameters): each shard gets its own handles.
+        let work: Vec<_> = shard_rows(batch.batch, self.shards)
+            .into_iter()
+            .map(|rows| (student.clone(), self.teacher.cloned(), batch.rows(rows)))
+            .collect();
+        let results: Vec<Result<(GradientsParams, LossValues)>> = work
+            .into_par_iter()
+            .map(|(student, teacher, part)| {
+                let shares = self.objective.shares(&part, batch).times(weight);
+                self.shard(student, teacher, &part, shares)
+            })
+            .collect();
+        let mut grads = Vec::with_capacity(results.len());
+        let mut values = LossValues::default();
+        for result in results {
+            let (shard_grads, shard_values) = result?;
+            grads.push(shard_grads);
+            values += shard_values;
+        }
+        Ok((grads, values))
+    }
+
+    fn shard(
+        &self,
+        student: HunYuan,
+        teacher: Option<HunYuan>,
+        part: &TokenBatch,
+        shares: crate::distill::TermShares,
+    ) -> Result<(GradientsParams, LossValues)> {
+        // Leaves of its own: shards sharing parameter nodes would share one autodiff graph, whose backward
+        // passes burn runs under one lock, one at a time.
+        let student = student.map(&mut FreshLeaves);
+        let terms = self
+            .objective
+            .terms(&student, teacher.as_ref(), &part.tensors(self.device), self.relations)
+            .scaled(shares);
+        let total = terms.total(self.objective);
+        let optional = |t: &Option<Tensor<1>>| t.clone().map(read_scalar).transpose().map(Option::unwrap_or_default);
+        let Stage3Terms {
+            ce,
+            logits_kd,
+            attention_kd,
+        } = &terms;
+        let values = LossValues {
+            total: read_scalar(total.clone())?,
+            ce: read_scalar(ce.clone())?,
+            logits_kd: optional(logits_kd)?,
+            attention_kd: optional(attention_kd)?,
+        };
+        let grads = GradientsParams::from_grads(total.backward(), &student);
+        Ok((grads, values))
+    }
+}
+
+/// Re-registers every trained parameter as a new autodiff leaf, same values and parameter ids.
+struct FreshLeaves;
+
+impl ModuleMapper for FreshLeaves {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|t| {
+            if t.is_require_grad() {
+                t.detach().require_grad()
+            } else {
+                t
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_row_once_in_order_and_balanced() {
+        assert_eq!(shard_rows(8, 2), vec![0..4, 4..8]);
+        assert_eq!(shard_rows(5, 2), vec![0..3, 3..5]);
+        assert_eq!(shard_rows(7, 3), vec![0..3, 3..5, 5..7]);
+        assert_eq!(shard_rows(2, 4), vec![0..1, 1..2]);
+        assert_eq!(shard_rows(3, 0), vec![0..3]);
+    }
+}
