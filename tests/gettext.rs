@@ -236,3 +236,98 @@ fn corpus_import_cleans_and_splits_without_sharing_a_source() {
     assert_eq!(total, 300);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every (source, target) of OUT/{train,dev,test}.jsonl.
+fn imported_pairs(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for split in ["train", "dev", "test"] {
+        for line in std::fs::read_to_string(dir.join(format!("{split}.jsonl")))
+            .unwrap()
+            .lines()
+        {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            pairs.push((
+                v["source"].as_str().unwrap().to_string(),
+                v["target"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    pairs.sort();
+    pairs
+}
+
+#[test]
+fn the_catalog_recipe_strips_accelerators_and_keeps_gnome_apps_out() {
+    let dir = temp_dir("catalog-recipe");
+    let root = dir.join("root");
+    let write = |path: &str, entries: &[(&[u8], &[u8])]| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, mo_bytes(entries, false)).unwrap();
+    };
+    let libreoffice: &[u8] = b"Content-Type: text/plain; charset=UTF-8\nX-Accelerator-Marker: ~\n";
+    let plain: &[u8] = b"Content-Type: text/plain; charset=UTF-8\n";
+    // LibreOffice declares `~`; VLC declares nothing and uses `&`; gedit and gnome-calculator must not be read.
+    let lo = "usr/lib/libreoffice/program/resource";
+    write(
+        &format!("{lo}/pt_BR/LC_MESSAGES/sw.mo"),
+        &[
+            (b"", libreoffice),
+            (b"STR_DELETE\x04~Delete the row", "E~xcluir a linha".as_bytes()),
+        ],
+    );
+    write(
+        &format!("{lo}/zh_CN/LC_MESSAGES/sw.mo"),
+        &[
+            (b"", libreoffice),
+            (b"STR_DELETE\x04~Delete the row", "删除行(~D)".as_bytes()),
+        ],
+    );
+    write(
+        "usr/share/locale/pt_BR/LC_MESSAGES/vlc.mo",
+        &[(b"", plain), (b"&Advanced Open...", b"Ab&rir avan\xc3\xa7ado...")],
+    );
+    write(
+        "usr/share/locale/zh_CN/LC_MESSAGES/vlc.mo",
+        &[(b"", plain), (b"&Advanced Open...", "高级打开(&A)...".as_bytes())],
+    );
+    for locale in ["pt_BR", "zh_CN"] {
+        write(
+            &format!("usr/share/locale/{locale}/LC_MESSAGES/gedit.mo"),
+            &[(b"", plain), (b"Save the document", b"GNOME")],
+        );
+        write(
+            &format!("usr/share/locale/{locale}/LC_MESSAGES/gnome-calculator.mo"),
+            &[(b"", plain), (b"Clear the display", b"GNOME")],
+        );
+    }
+    let out = dir.join("out");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/fetch-catalogs.sh");
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .args(["--from", root.to_str().unwrap(), out.to_str().unwrap()])
+        .env("BITDISTILL", env!("CARGO_BIN_EXE_bitdistill"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pairs = |lang: &str| imported_pairs(&out.join(lang));
+    let own = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        pairs("pt"),
+        [
+            own("Advanced Open...", "Abrir avançado..."),
+            own("Delete the row", "Excluir a linha")
+        ]
+    );
+    assert_eq!(
+        pairs("zh"),
+        [own("Advanced Open...", "高级打开..."), own("Delete the row", "删除行")]
+    );
+    let catalogs = std::fs::read_to_string(out.join("pt/catalogs.txt")).unwrap();
+    assert_eq!(
+        catalogs,
+        format!("{lo}/pt_BR/LC_MESSAGES/sw.mo\nusr/share/locale/pt_BR/LC_MESSAGES/vlc.mo\n")
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

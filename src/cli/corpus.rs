@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use bitdistill::data::gettext::{read_mo, read_po};
+use bitdistill::data::gettext::{catalog_pairs, read_mo, read_po};
 use bitdistill::data::{FilterConfig, Split, clean_pairs, read_pairs, split_of};
 use bitdistill::eval::placeholders;
 
@@ -19,7 +19,8 @@ pub enum Corpus {
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
-    /// .po, .mo, .tsv (source<TAB>target) or .jsonl ({"source", "target"}) files.
+    /// .po, .mo, .tsv (source<TAB>target) or .jsonl ({"source", "target"}) files. Keyboard accelerators of
+    /// catalogs are stripped ("_Open" → "Open", "打开(_O)" → "打开").
     files: Vec<PathBuf>,
     /// Also read every catalog of this locale in the locale directory (e.g. pt_BR, zh_CN).
     #[arg(long)]
@@ -86,11 +87,7 @@ fn read_file_pairs(path: &Path, args: &ImportArgs) -> anyhow::Result<Vec<(String
             path.display()
         ),
     };
-    Ok(messages
-        .iter()
-        .filter(|m| !m.source.is_empty() && (args.keep_fuzzy || !m.fuzzy))
-        .flat_map(|m| m.pairs())
-        .collect())
+    Ok(catalog_pairs(&messages, args.keep_fuzzy))
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {

@@ -1,9 +1,11 @@
 //! gettext catalogs (`.po` text and `.mo` binary) as translation pairs: every Debian/Ubuntu machine carries
 //! thousands of human-translated messages in its locale directory.
 
+mod accelerator;
 mod mo;
 mod po;
 
+pub use accelerator::{COMMON_MARKERS, declared_marker, strip_accelerators, strip_pair};
 pub use mo::read_mo;
 pub use po::{parse_po, read_po};
 
@@ -36,6 +38,23 @@ impl Message {
         }
         pairs
     }
+}
+
+/// The translated pairs of a catalog: its header (the empty message id) skipped, fuzzy messages dropped unless
+/// kept, and keyboard accelerators stripped ([`strip_pair`]: the header's `X-Accelerator-Marker`, else the
+/// common markers both sides use).
+pub fn catalog_pairs(messages: &[Message], keep_fuzzy: bool) -> Vec<(String, String)> {
+    let declared = messages
+        .iter()
+        .find(|m| m.source.is_empty())
+        .and_then(|header| header.translations.first())
+        .and_then(|header| declared_marker(header));
+    messages
+        .iter()
+        .filter(|m| !m.source.is_empty() && (keep_fuzzy || !m.fuzzy))
+        .flat_map(|m| m.pairs())
+        .map(|(source, target)| strip_pair(&source, &target, declared))
+        .collect()
 }
 
 /// The charset a catalog header declares (`Content-Type: text/plain; charset=ISO-8859-1`), if any.
