@@ -45,6 +45,11 @@ fn the_machine_report_names_cpu_memory_devices_and_versions() {
             .expect("lavapipe is listed");
         assert!(cpu["max_buffer_size"].as_u64().unwrap() >= 128 << 20);
     }
+    // The adapter burn's default wgpu device takes is one of those listed.
+    if !adapters.is_empty() {
+        let name = report["wgpu_default"]["name"].as_str().expect("a default adapter");
+        assert!(adapters.iter().any(|a| a["name"] == name), "{name}");
+    }
     assert!(report["estimate"].is_null());
 }
 

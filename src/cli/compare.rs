@@ -21,6 +21,11 @@ pub struct Args {
     /// Stop after this many tokens.
     #[arg(long)]
     max_tokens: Option<usize>,
+    /// Languages of JSONL pairs that do not name theirs.
+    #[arg(long, default_value = "en")]
+    source_lang: String,
+    #[arg(long, default_value = "pt")]
+    target_lang: String,
     /// Cut each sequence to this many tokens.
     #[arg(long, default_value_t = 256)]
     max_len: usize,
@@ -46,7 +51,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let (teacher, student) = (open(&args.models.teacher)?, open(&args.models.student)?);
     let tokenizer = teacher.tokenizer()?;
-    let mut sequences = CorpusSequences::open(&args.text, tokenizer, args.max_len)?;
+    let mut sequences = CorpusSequences::open(
+        &args.text,
+        tokenizer,
+        args.max_len,
+        (&args.source_lang, &args.target_lang),
+    )?;
     let total_bytes = sequences.total_bytes.max(1);
     let heads = args
         .relation_heads

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
 use bitdistill::doctor::{
-    DeviceFacts, RunEstimate, SystemFacts, estimate_run, resident_bytes, stage3_longest, wgpu_adapters,
+    DeviceFacts, RunEstimate, SystemFacts, burn_default_adapter, estimate_run, resident_bytes, stage3_longest,
+    wgpu_adapters,
 };
 use bitdistill::model::HunYuanConfig;
 use bitdistill::tokenizer::{TOKENIZER_FILE, Tokenizer};
@@ -37,6 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let config = args.config.as_deref().map(RunConfig::from_file).transpose()?;
     let system = SystemFacts::gather(config.as_ref().map_or(std::path::Path::new("."), |c| c.out.as_path()));
     let devices = wgpu_adapters();
+    let default_device = burn_default_adapter();
     let mut estimate = None;
     let mut verdict = None;
     if let Some(config) = &config {
@@ -44,16 +46,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let tokenizer = Tokenizer::from_file(&config.teacher.join(TOKENIZER_FILE))?;
         let stage3_len = stage3_longest(config, &tokenizer)?;
         let run = estimate_run(config, &model, stage3_len, baseline);
-        verdict = Some(judge(config, &model, stage3_len, baseline, &run, &system, &devices));
+        verdict = Some(judge(
+            config,
+            &model,
+            stage3_len,
+            baseline,
+            &run,
+            &system,
+            default_device.as_ref(),
+        ));
         estimate = Some(run);
     }
     if args.json {
-        let report =
-            serde_json::json!({"system": system, "wgpu_adapters": devices, "estimate": estimate, "verdict": verdict});
+        let report = serde_json::json!({"system": system, "wgpu_adapters": devices, "wgpu_default": default_device, "estimate": estimate, "verdict": verdict});
         println!("{report}");
         return Ok(());
     }
-    print_system(&system, &devices);
+    print_system(&system, &devices, default_device.as_ref());
     if let (Some(run), Some(verdict)) = (&estimate, &verdict) {
         print_estimate(run, verdict);
     }
@@ -67,7 +76,7 @@ fn judge(
     baseline: u64,
     run: &RunEstimate,
     system: &SystemFacts,
-    devices: &[DeviceFacts],
+    device: Option<&DeviceFacts>,
 ) -> Verdict {
     let Some(peak) = run.peak() else {
         return Verdict {
@@ -78,8 +87,7 @@ fn judge(
     };
     let mut advice = Vec::new();
     let mut fits = true;
-    // burn-wgpu takes the first adapter; a CPU-type adapter (lavapipe, SwiftShader) allocates in RAM.
-    let device = devices.first();
+    // A CPU-type adapter (lavapipe, SwiftShader) allocates in RAM.
     let in_ram = config.backend != BackendKind::Wgpu || device.is_some_and(|d| d.device_type == "Cpu");
     let available = in_ram.then_some(system.ram_available_bytes).flatten();
     if let Some(available) = available
@@ -151,7 +159,7 @@ fn judge(
     }
 }
 
-fn print_system(s: &SystemFacts, devices: &[DeviceFacts]) {
+fn print_system(s: &SystemFacts, devices: &[DeviceFacts], default_device: Option<&DeviceFacts>) {
     let mib = |b: Option<u64>| b.map_or("unknown".to_string(), |b| format!("{:.0} MiB", b as f64 / MIB));
     println!(
         "bitdistill {} (burn {}, wgpu {})",
@@ -179,6 +187,9 @@ fn print_system(s: &SystemFacts, devices: &[DeviceFacts]) {
     println!("burn backends: flex (CPU, default), ndarray (CPU), wgpu:");
     if devices.is_empty() {
         println!("  no wgpu adapter (no Vulkan/Metal/DX12 driver found)");
+    }
+    if let Some(d) = default_device {
+        println!("  backend = \"wgpu\" runs on: {} ({})", d.name, d.backend);
     }
     for d in devices {
         println!(

@@ -19,13 +19,16 @@ pub struct CorpusSequences<'a> {
     jsonl: bool,
     tokenizer: &'a Tokenizer,
     max_len: usize,
+    /// Languages of pairs whose line does not give them (source, target).
+    default_langs: (String, String),
     /// Bytes of the file, and of the lines read so far (for progress).
     pub total_bytes: u64,
     pub read_bytes: u64,
 }
 
 impl<'a> CorpusSequences<'a> {
-    pub fn open(path: &Path, tokenizer: &'a Tokenizer, max_len: usize) -> Result<Self> {
+    /// `default_langs`: the (source, target) languages of pairs whose line gives none.
+    pub fn open(path: &Path, tokenizer: &'a Tokenizer, max_len: usize, default_langs: (&str, &str)) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let total_bytes = file.metadata().map_err(|e| Error::io(path, e))?.len();
         Ok(Self {
@@ -35,6 +38,7 @@ impl<'a> CorpusSequences<'a> {
             jsonl: path.extension().is_some_and(|e| e == "jsonl"),
             tokenizer,
             max_len: max_len.max(2),
+            default_langs: (default_langs.0.to_string(), default_langs.1.to_string()),
             total_bytes,
             read_bytes: 0,
         })
@@ -67,8 +71,8 @@ impl<'a> CorpusSequences<'a> {
         let pair = Pair {
             source: source.into(),
             target: target.into(),
-            source_lang: lang("source_lang", "en")?,
-            target_lang: lang("target_lang", "zh")?,
+            source_lang: lang("source_lang", &self.default_langs.0)?,
+            target_lang: lang("target_lang", &self.default_langs.1)?,
         };
         pair_example(&pair, self.tokenizer, self.max_len)
     }

@@ -19,17 +19,34 @@ pub struct DeviceFacts {
 pub fn wgpu_adapters() -> Vec<DeviceFacts> {
     let instance = wgpu::Instance::default();
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
-        .into_iter()
-        .map(|adapter| {
-            let (info, limits) = (adapter.get_info(), adapter.limits());
-            DeviceFacts {
-                name: info.name,
-                backend: format!("{:?}", info.backend),
-                device_type: format!("{:?}", info.device_type),
-                driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
-                max_buffer_size: limits.max_buffer_size,
-                max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
-            }
-        })
+        .iter()
+        .map(facts)
         .collect()
+}
+
+/// The adapter `backend = "wgpu"` runs on: burn's default device asks wgpu for a high-performance adapter
+/// (cubecl-wgpu's `request_adapter_with_preference`), which prefers a discrete GPU to an integrated one to a
+/// software device.
+pub fn burn_default_adapter() -> Option<DeviceFacts> {
+    let instance = wgpu::Instance::default();
+    let options = wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        ..wgpu::RequestAdapterOptions::default()
+    };
+    pollster::block_on(instance.request_adapter(&options))
+        .ok()
+        .as_ref()
+        .map(facts)
+}
+
+fn facts(adapter: &wgpu::Adapter) -> DeviceFacts {
+    let (info, limits) = (adapter.get_info(), adapter.limits());
+    DeviceFacts {
+        name: info.name,
+        backend: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+        max_buffer_size: limits.max_buffer_size,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+    }
 }

@@ -7,7 +7,7 @@ mod estimate;
 mod run;
 mod system;
 
-pub use devices::{DeviceFacts, wgpu_adapters};
+pub use devices::{DeviceFacts, burn_default_adapter, wgpu_adapters};
 pub use estimate::{MemoryEstimate, StepShape, estimate_step, per_token_layer_floats};
 pub use run::{RunEstimate, estimate_run, stage3_longest};
 pub use system::{BURN_VERSION, SystemFacts, resident_bytes};

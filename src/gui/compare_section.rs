@@ -65,7 +65,7 @@ impl CompareSection {
                 open(&student).map_err(|e| e.to_string())?,
             );
             let tokenizer = teacher.tokenizer().map_err(|e| e.to_string())?;
-            let corpus = CorpusSequences::open(&text, tokenizer, 256).map_err(|e| e.to_string())?;
+            let corpus = CorpusSequences::open(&text, tokenizer, 256, ("en", "pt")).map_err(|e| e.to_string())?;
             let heads = default_relation_heads(&teacher.config);
             compare(&teacher, &student, corpus, heads, Some(max_tokens), &mut |p| {
                 tokens.store(p.tokens, Ordering::Relaxed)
