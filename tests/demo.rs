@@ -115,3 +115,47 @@ fn a_shortened_ablation_trains_each_row_and_resumes_from_finished_rows() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("| BitNet-SFT |"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_sweep_shares_stage2_trains_each_point_and_resumes() {
+    let dir = common::temp_dir("sweep");
+    let dev = common::temp_dir("sweep-dev").join("dev.jsonl");
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    // Two held-out pairs stand in for a dev split here.
+    let test = std::fs::read_to_string(assets.join("data/test.jsonl")).unwrap();
+    std::fs::write(&dev, test.lines().take(2).collect::<Vec<_>>().join("\n")).unwrap();
+    let sweep = || {
+        Command::new(env!("CARGO_BIN_EXE_bitdistill"))
+            .args(["sweep", "--out", dir.to_str().unwrap(), "--dev", dev.to_str().unwrap()])
+            .args(["--set", "stage3.gamma=0,1000", "--set", "stage3.tau=1"])
+            .args(["--stage2-tokens", "1024", "--stage3-steps", "2", "--eval-limit", "1"])
+            .output()
+            .unwrap()
+    };
+    let out = sweep();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let points: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
+    let points = points.as_array().unwrap();
+    // Stage 2 ran once (its own folder); each point ran only its 2 Stage-3 steps from that student.
+    assert!(dir.join("stage2/student/config.json").exists());
+    let steps: Vec<u64> = points.iter().map(|p| p["optimizer_steps"].as_u64().unwrap()).collect();
+    assert_eq!(steps, [2, 2]);
+    let settings: Vec<String> = points.iter().map(|p| p["settings"].to_string()).collect();
+    assert_eq!(
+        settings,
+        [r#"[["Gamma",0.0],["Tau",1.0]]"#, r#"[["Gamma",1000.0],["Tau",1.0]]"#]
+    );
+    assert!(dir.join("gamma=1000,tau=1/student/config.json").exists());
+    let table = std::fs::read_to_string(dir.join("sweep.md")).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2 + 2, "{table}");
+    assert!(lines[0].starts_with("| gamma | tau | chrF en-pt |"), "{table}");
+    assert!(lines[3].starts_with("| 1000 | 1 |"), "{table}");
+
+    // A second call reads the finished points back.
+    let first = std::fs::read(dir.join("gamma=0,tau=1/result.json")).unwrap();
+    let out = sweep();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("gamma=0,tau=1/result.json")).unwrap(), first);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -18,6 +18,7 @@ mod loss;
 mod model;
 mod score;
 mod student;
+mod sweep;
 mod tokenizer;
 mod translate;
 
@@ -40,6 +41,8 @@ enum Command {
     Gui(gui::Args),
     /// The paper's ablation on the demo's data: BitNet-SFT, + SubLN, + Stage 2, + LD, + AD, SubLN `all`.
     Ablate(ablate::Args),
+    /// Tune Stage 3: a grid of settings (γ, λ, τ, layer, r), one shared Stage 2, scored on dev pairs.
+    Sweep(sweep::Args),
     /// Architecture, parameter counts, dtype and bytes of a checkpoint (config alone is enough).
     Inspect(inspect::Args),
     /// Logits of token ids read from a safetensors file.
@@ -88,6 +91,7 @@ impl Cli {
             Command::Demo(args) => demo::run(args),
             Command::Gui(args) => gui::run(args),
             Command::Ablate(args) => ablate::run(args),
+            Command::Sweep(args) => sweep::run(args),
             Command::Inspect(args) => inspect::run(args),
             Command::Logits(args) => logits::run(args),
             Command::Loss(args) => loss::run(args),

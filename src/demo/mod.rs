@@ -5,12 +5,14 @@ mod ablation;
 #[cfg(not(target_arch = "wasm32"))]
 mod plots;
 mod report;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use ablation::{AblationOptions, AblationRow, RowResult, ablation_markdown, run_ablation};
 pub use report::{DemoReport, ModelSummary};
+pub use sweep::{PointResult, SweepAxis, SweepKey, SweepOptions, grid, run_sweep, sweep_markdown};
 
 use crate::backend::BackendKind;
 use crate::checkpoint::Checkpoint;
