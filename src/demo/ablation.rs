@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::results::{kept_result, steps_and_wall_cells, write_tables};
 use super::{Budget, DEMO_RUN_FILE, DEMO_TEST_FILE, ModelSummary, limit_per_pair, summarize};
-use crate::atomic::write_atomic;
 use crate::backend::BackendKind;
 use crate::data::read_pairs;
 use crate::error::{Error, Result};
@@ -155,22 +155,11 @@ pub fn run_ablation(
     let test = limit_per_pair(read_pairs(&options.test, ("en", "pt"))?, options.budget.eval_limit);
     let mut results = Vec::new();
     for &row in &options.rows {
-        let result_file = options.out.join(row.slug()).join("result.json");
-        let result = match std::fs::read(&result_file) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-                path: result_file.clone(),
-                source,
-            })?,
-            Err(_) => {
-                let result = run_row(row, &base, &test, &mut |event| emit(row, event))?;
-                let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Invalid(e.to_string()))?;
-                std::fs::create_dir_all(options.out.join(row.slug())).map_err(|e| Error::io(&options.out, e))?;
-                write_atomic(&result_file, &json)?;
-                result
-            }
-        };
+        let result = kept_result(&options.out.join(row.slug()), || {
+            run_row(row, &base, &test, &mut |event| emit(row, event))
+        })?;
         results.push(result);
-        write_table(&options.out, &results)?;
+        write_tables(&options.out, "ablation", &results, &ablation_markdown(&results))?;
     }
     Ok(results)
 }
@@ -227,21 +216,9 @@ pub fn ablation_markdown(results: &[RowResult]) -> String {
             let s = &result.model.scores[*pair];
             md.push_str(&format!(" {:.2} | {:.2} |", s.chrf, s.bleu));
         }
-        let wall = result.wall_seconds.round() as u64;
-        md.push_str(&format!(
-            " {} | {} min {:02} s |\n",
-            result.optimizer_steps,
-            wall / 60,
-            wall % 60
-        ));
+        md.push_str(&steps_and_wall_cells(result.optimizer_steps, result.wall_seconds));
     }
     md
-}
-
-fn write_table(out: &Path, results: &[RowResult]) -> Result<()> {
-    let json = serde_json::to_vec_pretty(results).map_err(|e| Error::Invalid(e.to_string()))?;
-    write_atomic(&out.join("ablation.json"), &json)?;
-    write_atomic(&out.join("ablation.md"), ablation_markdown(results).as_bytes())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod ablation;
 #[cfg(not(target_arch = "wasm32"))]
 mod plots;
 mod report;
+mod results;
 mod sweep;
 
 use std::path::{Path, PathBuf};

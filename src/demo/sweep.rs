@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::results::{kept_result, steps_and_wall_cells, write_tables};
 use super::{Budget, ModelSummary, limit_per_pair, summarize};
-use crate::atomic::write_atomic;
 use crate::backend::BackendKind;
 use crate::data::read_pairs;
 use crate::error::{Error, Result};
@@ -162,28 +162,18 @@ pub fn run_sweep(options: &SweepOptions, emit: &mut dyn FnMut(&str, TrainEvent))
     for point in grid(&options.axes) {
         let name = slug(&point);
         let dir = options.out.join(&name);
-        let result_file = dir.join("result.json");
-        let result = match std::fs::read(&result_file) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-                path: result_file.clone(),
-                source,
-            })?,
-            Err(_) => {
-                let mut config = base.clone();
-                config.stage2.tokens = 0;
-                config.student.init = shared.clone();
-                config.out = dir.clone();
-                for &(key, value) in &point {
-                    key.apply(&mut config, value);
-                }
-                let result = run_point(&config, point.clone(), &dev, &mut |e| emit(&name, e))?;
-                let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Invalid(e.to_string()))?;
-                write_atomic(&result_file, &json)?;
-                result
+        let result = kept_result(&dir, || {
+            let mut config = base.clone();
+            config.stage2.tokens = 0;
+            config.student.init = shared.clone();
+            config.out = dir.clone();
+            for &(key, value) in &point {
+                key.apply(&mut config, value);
             }
-        };
+            run_point(&config, point.clone(), &dev, &mut |e| emit(&name, e))
+        })?;
         results.push(result);
-        write_table(&options.out, &results)?;
+        write_tables(&options.out, "sweep", &results, &sweep_markdown(&results))?;
     }
     Ok(results)
 }
@@ -272,21 +262,10 @@ pub fn sweep_markdown(results: &[PointResult]) -> String {
         } else {
             format!("{mean:.2}")
         };
-        let wall = result.wall_seconds.round() as u64;
-        md.push_str(&format!(
-            " {mean} | {} | {} min {:02} s |\n",
-            result.optimizer_steps,
-            wall / 60,
-            wall % 60
-        ));
+        md.push_str(&format!(" {mean} |"));
+        md.push_str(&steps_and_wall_cells(result.optimizer_steps, result.wall_seconds));
     }
     md
-}
-
-fn write_table(out: &Path, results: &[PointResult]) -> Result<()> {
-    let json = serde_json::to_vec_pretty(results).map_err(|e| Error::Invalid(e.to_string()))?;
-    write_atomic(&out.join("sweep.json"), &json)?;
-    write_atomic(&out.join("sweep.md"), sweep_markdown(results).as_bytes())
 }
 
 #[cfg(test)]
