@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::grads::read_scalar;
 use crate::data::TokenBatch;
-use crate::distill::{Stage3Objective, Stage3Terms};
+use crate::distill::{Stage3Objective, Stage3Terms, TermShares};
 use crate::error::Result;
 use crate::model::HunYuan;
 
@@ -74,16 +74,12 @@ impl ShardedPass<'_> {
         batch: &TokenBatch,
         weight: f64,
     ) -> Result<(Vec<GradientsParams>, LossValues)> {
-        // Modules are Send but not Sync (lazily initialised parameters): each shard gets its own handles.
-        let work: Vec<_> = shard_rows(batch.batch, self.shards)
-            .into_iter()
-            .map(|rows| (student.clone(), self.teacher.cloned(), batch.rows(rows)))
-            .collect();
-        let results: Vec<Result<(GradientsParams, LossValues)>> = work
+        let results: Vec<Result<(GradientsParams, LossValues)>> = shard_rows(batch.batch, self.shards)
             .into_par_iter()
-            .map(|(student, teacher, part)| {
+            .map(|rows| {
+                let part = batch.rows(rows);
                 let shares = self.objective.shares(&part, batch).times(weight);
-                self.shard(student, teacher, &part, shares)
+                self.shard(student, &part, shares)
             })
             .collect();
         let mut grads = Vec::with_capacity(results.len());
@@ -96,19 +92,13 @@ impl ShardedPass<'_> {
         Ok((grads, values))
     }
 
-    fn shard(
-        &self,
-        student: HunYuan,
-        teacher: Option<HunYuan>,
-        part: &TokenBatch,
-        shares: crate::distill::TermShares,
-    ) -> Result<(GradientsParams, LossValues)> {
+    fn shard(&self, student: &HunYuan, part: &TokenBatch, shares: TermShares) -> Result<(GradientsParams, LossValues)> {
         // Leaves of its own: shards sharing parameter nodes would share one autodiff graph, whose backward
-        // passes burn runs under one lock, one at a time.
-        let student = student.map(&mut FreshLeaves);
+        // passes burn runs under one lock, one at a time. (Cloning a module copies handles, not weights.)
+        let student = student.clone().map(&mut FreshLeaves);
         let terms = self
             .objective
-            .terms(&student, teacher.as_ref(), &part.tensors(self.device), self.relations)
+            .terms(&student, self.teacher, &part.tensors(self.device), self.relations)
             .scaled(shares);
         let total = terms.total(self.objective);
         let optional = |t: &Option<Tensor<1>>| t.clone().map(read_scalar).transpose().map(Option::unwrap_or_default);
