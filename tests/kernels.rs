@@ -339,12 +339,7 @@ fn stage3_terms_under_the_official_conventions_agree_between_kernel_paths() {
     let labels: Vec<f32> = (0..24)
         .map(|i| if i % 12 >= 5 && attention[i] > 0.0 { 1.0 } else { 0.0 })
         .collect();
-    let batch = BatchTensors {
-        inputs: Tensor::from_data(TensorData::new(ids.clone(), [2, 12]), &device),
-        targets: Tensor::from_data(TensorData::new(ids, [2, 12]), &device),
-        target_mask: Tensor::from_data(TensorData::new(labels, [2, 12]), &device),
-        attention_mask: Tensor::from_data(TensorData::new(attention, [2, 12]), &device),
-    };
+    let batch = BatchTensors::new([2, 12], ids.clone(), ids, labels, attention, &device);
     let run = |kernels| {
         let objective = stage3.objective(2, kernels);
         assert_eq!(

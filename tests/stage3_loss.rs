@@ -6,7 +6,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::Checkpoint;
+use bitdistill::data::BatchTensors;
+use bitdistill::kernels::Kernels;
+use bitdistill::train::Stage3Section;
 use common::naive::{NaiveLayer, NaiveModel, RelationForm, log_softmax, relation_kl_sum};
 use common::{bitdistill, fixture_dir, init_student, reference, temp_dir};
 use safetensors::Dtype;
@@ -205,6 +209,39 @@ fn loss_equals_the_official_formulas_computed_independently() {
         let (layer, heads) = (layer.to_string(), heads.to_string());
         let got = loss_command(&student, &inputs, &["--layer", &layer, "--relation-heads", &heads]);
         assert_terms(got, want, &format!("official, layer {layer}, r {heads}"));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Without a teacher (full-precision and BitNet-SFT training) the objective runs the head at the reply
+/// positions only; its cross-entropy must still be the whole batch's, for a dense and a ternary model.
+#[test]
+fn cross_entropy_alone_from_the_reply_logits_equals_the_naive_one() {
+    let dir = temp_dir("loss-ce-alone");
+    let student = dir.join("student");
+    init_student(&student, "paper");
+    let (teacher_model, student_model) = models(&student);
+    let device = BackendKind::Flex.device();
+    let (ids, attention, labels) = (ids(), attention_mask(), labels_mask());
+    // Position t predicts token t + 1, trained where that token is a label.
+    let next = |i: usize| (i % LEN + 1 < LEN).then_some(i + 1);
+    let targets: Vec<i64> = (0..2 * LEN).map(|i| next(i).map_or(0, |j| ids[j])).collect();
+    let trained: Vec<f32> = (0..2 * LEN)
+        .map(|i| next(i).map_or(0.0, |j| labels[j] as f32))
+        .collect();
+    let real: Vec<f32> = attention.iter().map(|&a| a as f32).collect();
+    let batch = BatchTensors::new([2, LEN], ids, targets, trained, real, &device);
+    let objective = Stage3Section::default().objective(2, Kernels::default());
+    for (dir, naive) in [(fixture_dir(), &teacher_model), (student.clone(), &student_model)] {
+        let model = Checkpoint::open(&dir).unwrap().load_model(&device).unwrap();
+        let ce = objective.terms(&model, None, &batch, false).ce.into_scalar::<f32>() as f64;
+        let want = expected_terms(naive, naive, OFFICIAL)[0];
+        let error = (ce - want).abs() / want;
+        assert!(
+            error < 1e-5,
+            "{}: CE {ce} vs f64 {want} (relative {error:e})",
+            dir.display()
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -13,7 +13,7 @@ set -euo pipefail
 
 # Applications' own catalogs; LibreOffice's UI alone has about 28,000 messages per language.
 PACKAGES=(libreoffice-l10n-pt-br libreoffice-l10n-zh-cn vlc-l10n gimp-data inkscape audacity-data
-          filezilla-common thunar-data mousepad xfce4-panel transmission-common)
+          filezilla-common thunar-data mousepad xfce4-panel)
 # GNOME's own applications are kept out of training, for an independent check of the teacher.
 EXCLUDED='^(evince|gedit|nautilus|totem|gnome-.*|org\.gnome\..*)\.mo$'
 

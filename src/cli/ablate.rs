@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
 use bitdistill::demo::{AblationOptions, AblationRow, Budget, ablation_markdown, assets_dir, run_ablation};
-use bitdistill::train::TrainEvent;
+use bitdistill::train::{StepRate, TrainEvent};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,15 +41,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     options.backend = args.backend;
     options.budget = args.budget;
     let mut stderr = std::io::stderr();
+    let mut rate = StepRate::default();
     let results = run_ablation(&options, &mut |row, event| {
         if let TrainEvent::Step(m) = &event {
+            rate.observe(m);
             let _ = write!(
                 stderr,
-                "\r{}: {:?} step {}/{}  loss {:.3}  ce {:.3}   ",
+                "\r{}: {}  loss {:.3}  ce {:.3}   ",
                 row.label(),
-                m.stage,
-                m.step,
-                m.total_steps,
+                rate.describe(m),
                 m.loss,
                 m.ce
             );

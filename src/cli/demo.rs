@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
 use bitdistill::demo::{Budget, DemoOptions, assets_dir, run_demo};
-use bitdistill::train::TrainEvent;
+use bitdistill::train::{StepRate, TrainEvent};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -35,13 +35,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         budget: args.budget,
     };
     let mut stderr = std::io::stderr();
+    let mut rate = StepRate::default();
     let report = run_demo(&options, &mut |event| {
         let _ = match &event {
-            TrainEvent::Step(m) => write!(
-                stderr,
-                "\r{:?} step {}/{}  loss {:.3}  ce {:.3}  {:.0} tok/s   ",
-                m.stage, m.step, m.total_steps, m.loss, m.ce, m.tokens_per_s
-            ),
+            TrainEvent::Step(m) => {
+                rate.observe(m);
+                write!(
+                    stderr,
+                    "\r{}  loss {:.3}  ce {:.3}  {:.0} tok/s   ",
+                    rate.describe(m),
+                    m.loss,
+                    m.ce,
+                    m.tokens_per_s
+                )
+            }
             TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
             TrainEvent::Notice { message } => writeln!(stderr, "\nnote: {message}"),
             TrainEvent::Finished { .. } => writeln!(stderr, "evaluating teacher and student ..."),

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bitdistill::report::{METRICS_FILE, MetricsLog};
-use bitdistill::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
+use bitdistill::train::{RunConfig, RunControl, RunOutcome, StepRate, TrainEvent, run};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,14 +20,23 @@ pub fn run_distill(args: Args) -> anyhow::Result<()> {
     let config = RunConfig::from_file(&args.config)?;
     let mut metrics = MetricsLog::append(&config.out.join(METRICS_FILE))?;
     let mut stderr = std::io::stderr();
+    let mut rate = StepRate::default();
     let mut log = |event: TrainEvent| {
         metrics.record(&event);
         let _ = match &event {
-            TrainEvent::Step(m) => write!(
-                stderr,
-                "\r{:?} step {}/{}  loss {:.4}  ce {:.4}  lr {:.2e}  |g| {:.3}  {:.0} tok/s   ",
-                m.stage, m.step, m.total_steps, m.loss, m.ce, m.lr, m.grad_norm, m.tokens_per_s
-            ),
+            TrainEvent::Step(m) => {
+                rate.observe(m);
+                write!(
+                    stderr,
+                    "\r{}  loss {:.4}  ce {:.4}  lr {:.2e}  |g| {:.3}  {:.0} tok/s   ",
+                    rate.describe(m),
+                    m.loss,
+                    m.ce,
+                    m.lr,
+                    m.grad_norm,
+                    m.tokens_per_s
+                )
+            }
             TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
             TrainEvent::Notice { message } => writeln!(stderr, "\nnote: {message}"),
             TrainEvent::Failed { message } => writeln!(stderr, "\n{message}"),

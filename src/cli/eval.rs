@@ -2,11 +2,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bitdistill::data::read_pairs;
 use bitdistill::eval::evaluate;
 use bitdistill::generate::GenerationConfig;
+use bitdistill::train::short_duration;
 
 use super::loaded::ModelArgs;
 
@@ -45,8 +47,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let total = pairs.len();
     let mut stderr = std::io::stderr();
+    let started = Instant::now();
     let report = evaluate(&translator, &pairs, &generation, |done, _| {
-        let _ = write!(stderr, "\rtranslated {done}/{total}");
+        let seconds = started.elapsed().as_secs_f64();
+        let rate = done as f64 / seconds.max(1e-9);
+        let left = Duration::from_secs_f64(total.saturating_sub(done) as f64 / rate.max(1e-9));
+        let _ = write!(
+            stderr,
+            "\rtranslated {done}/{total}  {rate:.1} pairs/s  ETA {}   ",
+            short_duration(left)
+        );
     })?;
     let _ = writeln!(stderr);
     if let Some(path) = &args.hypotheses {

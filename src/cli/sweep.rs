@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
 use bitdistill::demo::{Budget, DEMO_RUN_FILE, SweepAxis, SweepOptions, assets_dir, run_sweep, sweep_markdown};
-use bitdistill::train::TrainEvent;
+use bitdistill::train::{StepRate, TrainEvent};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,12 +38,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         dev: args.dev,
     };
     let mut stderr = std::io::stderr();
+    let mut rate = StepRate::default();
     let results = run_sweep(&options, &mut |point, event| {
         if let TrainEvent::Step(m) = &event {
+            rate.observe(m);
             let _ = write!(
                 stderr,
-                "\r{point}: {:?} step {}/{}  loss {:.3}  ce {:.3}  {:.0} tok/s   ",
-                m.stage, m.step, m.total_steps, m.loss, m.ce, m.tokens_per_s
+                "\r{point}: {}  loss {:.3}  ce {:.3}  {:.0} tok/s   ",
+                rate.describe(m),
+                m.loss,
+                m.ce,
+                m.tokens_per_s
             );
         }
     })?;

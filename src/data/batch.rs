@@ -17,13 +17,16 @@ pub struct TokenBatch {
 }
 
 /// A batch on a device: `inputs` and `targets` `[B, T]` ids, `target_mask` `[B, T]` (1 where predicting
-/// `targets[t]` from position t is trained on) and `attention_mask` `[B, T]` (1 at real positions).
+/// `targets[t]` from position t is trained on) and `attention_mask` `[B, T]` (1 at real positions); the trained
+/// positions also as flat indices `b·T + t` with their targets, `[N]` each.
 #[derive(Clone, Debug)]
 pub struct BatchTensors {
     pub inputs: Tensor<2, Int>,
     pub targets: Tensor<2, Int>,
     pub target_mask: Tensor<2>,
     pub attention_mask: Tensor<2>,
+    pub trained_positions: Tensor<1, Int>,
+    pub trained_targets: Tensor<1, Int>,
 }
 
 /// One example: a token sequence and, per position, whether predicting the NEXT token is trained on.
@@ -95,17 +98,40 @@ impl TokenBatch {
     }
 
     pub fn tensors(&self, device: &Device) -> BatchTensors {
-        let shape = [self.batch, self.len];
-        let ids = |values: &[u32]| {
-            let values: Vec<i64> = values.iter().map(|&v| v as i64).collect();
-            Tensor::from_data(TensorData::new(values, shape), device)
+        let ids = |values: &[u32]| values.iter().map(|&v| v as i64).collect();
+        BatchTensors::new(
+            [self.batch, self.len],
+            ids(&self.inputs),
+            ids(&self.targets),
+            self.mask.clone(),
+            self.attention_mask.clone(),
+            device,
+        )
+    }
+}
+
+impl BatchTensors {
+    /// The tensors of `[B, T]` row-major host values.
+    pub fn new(
+        shape: [usize; 2],
+        inputs: Vec<i64>,
+        targets: Vec<i64>,
+        target_mask: Vec<f32>,
+        attention_mask: Vec<f32>,
+        device: &Device,
+    ) -> Self {
+        let trained: Vec<usize> = (0..target_mask.len()).filter(|&i| target_mask[i] > 0.0).collect();
+        let flat = |values: Vec<i64>| {
+            let n = values.len();
+            Tensor::from_data(TensorData::new(values, [n]), device)
         };
-        let mask = |values: &[f32]| Tensor::from_data(TensorData::new(values.to_vec(), shape), device);
-        BatchTensors {
-            inputs: ids(&self.inputs),
-            targets: ids(&self.targets),
-            target_mask: mask(&self.mask),
-            attention_mask: mask(&self.attention_mask),
+        Self {
+            trained_positions: flat(trained.iter().map(|&i| i as i64).collect()),
+            trained_targets: flat(trained.iter().map(|&i| targets[i]).collect()),
+            inputs: Tensor::from_data(TensorData::new(inputs, shape), device),
+            targets: Tensor::from_data(TensorData::new(targets, shape), device),
+            target_mask: Tensor::from_data(TensorData::new(target_mask, shape), device),
+            attention_mask: Tensor::from_data(TensorData::new(attention_mask, shape), device),
         }
     }
 }

@@ -11,6 +11,12 @@ pub fn masked_cross_entropy(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Te
     -(picked * mask.clone()).sum() / mask.sum().clamp_min(1.0)
 }
 
+/// The same cross-entropy over logits already picked at the trained positions: `logits: [N, V]`, `targets: [N]`.
+pub fn cross_entropy_rows(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let picked = log_softmax(logits, 1).gather(1, targets.unsqueeze_dim(1)); // [N, 1]
+    -picked.mean()
+}
+
 /// Logits distillation `L_LD = τ² · KL(softmax(z_T/τ) ‖ softmax(z_S/τ))`, averaged over masked positions: the
 /// official code's `F.kl_div(log p_S, p_T, reduction="batchmean") · τ²` over its selected rows
 /// (`compute_kd_loss_with_debug` in bitdistill/src/llamafactory/train/sft/trainer.py).

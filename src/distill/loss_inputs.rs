@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use safetensors::Dtype;
 
 use crate::checkpoint::SafetensorsFile;
@@ -74,13 +74,14 @@ pub fn read_loss_inputs(path: &Path, vocab: usize, device: &Device) -> Result<Ba
             target_mask.push(next.is_some_and(|i| labels[i]) as u8 as f32);
         }
     }
-    let floats = |values: Vec<f32>| Tensor::from_data(TensorData::new(values, [batch, len]), device);
-    Ok(BatchTensors {
-        inputs: Tensor::from_data(TensorData::new(ids, [batch, len]), device),
-        targets: Tensor::from_data(TensorData::new(targets, [batch, len]), device),
-        target_mask: floats(target_mask),
-        attention_mask: floats(attention.iter().map(|&a| a as u8 as f32).collect()),
-    })
+    Ok(BatchTensors::new(
+        [batch, len],
+        ids,
+        targets,
+        target_mask,
+        attention.iter().map(|&a| a as u8 as f32).collect(),
+        device,
+    ))
 }
 
 /// A 0/1 mask of exactly `shape`, stored as integers or floats.

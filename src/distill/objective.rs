@@ -5,7 +5,7 @@
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::logits::{logits_distillation, masked_cross_entropy};
+use super::logits::{cross_entropy_rows, logits_distillation, masked_cross_entropy};
 use super::relation::{RelationOptions, RelationStates, attention_distillation};
 use crate::data::{BatchTensors, TokenBatch};
 use crate::model::{HunYuan, Probes};
@@ -108,15 +108,17 @@ impl Stage3Objective {
             qkv_layer: (teacher.is_some() && relations).then_some(self.layer),
             ..Probes::default()
         };
-        let out = student.forward(batch.inputs.clone(), None, &probes);
-        let ce = masked_cross_entropy(out.logits.clone(), batch.targets.clone(), batch.target_mask.clone());
         let Some(teacher) = teacher else {
+            // Cross-entropy alone needs the logits of the reply positions only (a fraction of the tokens).
+            let logits = student.logits_at(batch.inputs.clone(), batch.trained_positions.clone());
             return Stage3Terms {
-                ce,
+                ce: cross_entropy_rows(logits, batch.trained_targets.clone()),
                 logits_kd: None,
                 attention_kd: None,
             };
         };
+        let out = student.forward(batch.inputs.clone(), None, &probes);
+        let ce = masked_cross_entropy(out.logits.clone(), batch.targets.clone(), batch.target_mask.clone());
         let reference = teacher.forward(batch.inputs.clone(), None, &probes);
         let logits_kd = logits_distillation(
             out.logits,

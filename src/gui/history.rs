@@ -1,9 +1,7 @@
 //! Everything the Train and Attention panels draw, accumulated from the trainer's event stream.
 
-use std::time::Instant;
-
 use crate::report::{LossTerm, metric_points};
-use crate::train::{Snapshot, Stage, StepMetrics, TrainEvent};
+use crate::train::{Snapshot, Stage, StepMetrics, StepRate, TrainEvent};
 
 #[derive(Debug, Default)]
 pub struct RunHistory {
@@ -16,9 +14,7 @@ pub struct RunHistory {
     pub failed: Option<String>,
     /// The run's notices (e.g. a reference-path fallback), in order.
     pub notices: Vec<String>,
-    last_step_at: Option<Instant>,
-    /// Exponential average of seconds per step.
-    seconds_per_step: Option<f64>,
+    rate: StepRate,
 }
 
 impl RunHistory {
@@ -26,12 +22,7 @@ impl RunHistory {
         match event {
             TrainEvent::StageStarted { stage, total_steps, .. } => self.stage = Some((stage, total_steps)),
             TrainEvent::Step(metrics) => {
-                let now = Instant::now();
-                if let Some(last) = self.last_step_at {
-                    let seconds = now.duration_since(last).as_secs_f64();
-                    self.seconds_per_step = Some(self.seconds_per_step.map_or(seconds, |s| 0.8 * s + 0.2 * seconds));
-                }
-                self.last_step_at = Some(now);
+                self.rate.observe(&metrics);
                 self.steps.push(metrics);
             }
             TrainEvent::Snapshot(snapshot) => {
@@ -64,20 +55,7 @@ impl RunHistory {
         let Some(last) = self.steps.last() else {
             return "not started".into();
         };
-        let eta = self
-            .seconds_per_step
-            .map(|s| {
-                format!(
-                    " · {:.1} s/step · ETA {:.0} s",
-                    s,
-                    s * (last.total_steps - last.step) as f64
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "{:?} step {}/{} · loss {:.3}{eta}",
-            last.stage, last.step, last.total_steps, last.loss
-        )
+        format!("{} · loss {:.3}", self.rate.describe(last), last.loss)
     }
 }
 
@@ -133,10 +111,12 @@ mod tests {
         assert_eq!(loss.len(), 7);
         assert_eq!(loss[6], [7.0, 3.0]);
         assert_eq!(history.series(|m| m.logits_kd).len(), 3);
+        let status = history.status();
         assert!(
-            history.status().starts_with("Distill step 7/10 · loss 3.000"),
-            "{}",
-            history.status()
+            status.starts_with("Distill step 7/10 · ")
+                && status.contains(" steps/s · ETA ")
+                && status.ends_with(" · loss 3.000"),
+            "{status}"
         );
     }
 

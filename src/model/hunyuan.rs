@@ -66,6 +66,14 @@ pub struct ForwardOutput {
     pub layers: Vec<LayerTrace>,
 }
 
+/// What [`HunYuan::trunk`] recorded besides the last hidden state (the fields of [`ForwardOutput`]).
+struct Traces {
+    hidden_states: Vec<Tensor<3>>,
+    qkv: Option<QkvTrace>,
+    attention: Option<Tensor<4>>,
+    layers: Vec<LayerTrace>,
+}
+
 /// Hands out the value of each weight by its burn module path (see [`super::names`]) and expected shape.
 pub trait WeightSource {
     fn weight(&mut self, path: &str, shape: &[usize]) -> Result<TensorData>;
@@ -175,7 +183,42 @@ impl HunYuan {
     }
 
     /// Runs `ids: [B, T]` at positions `cache.len()..cache.len() + T` (0.. without a cache).
-    pub fn forward(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>, probes: &Probes) -> ForwardOutput {
+    pub fn forward(&self, ids: Tensor<2, Int>, cache: Option<&mut KvCache>, probes: &Probes) -> ForwardOutput {
+        let (last_hidden, traces) = self.trunk(ids, cache, probes);
+        let Traces {
+            hidden_states,
+            qkv,
+            attention,
+            layers,
+        } = traces;
+        ForwardOutput {
+            logits: self.head(last_hidden),
+            hidden_states,
+            qkv,
+            attention,
+            layers,
+        }
+    }
+
+    /// Logits `[N, vocab]` at `positions` (flat indices `b·T + t` into `ids: [B, T]`) only: training on the
+    /// reply alone needs the head, `vocab` wide and the largest matmul of a small model, at a fraction of the
+    /// positions (the translation prompt is most of each example).
+    pub fn logits_at(&self, ids: Tensor<2, Int>, positions: Tensor<1, Int>) -> Tensor<2> {
+        let (last_hidden, _) = self.trunk(ids, None, &Probes::default());
+        let [batch, len, hidden] = last_hidden.dims();
+        self.head(last_hidden.reshape([batch * len, hidden]).select(0, positions))
+    }
+
+    /// `x W_headᵀ` (`W_head = E` when tied), for `x: [..., hidden]`.
+    fn head<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match &self.lm_head {
+            Some(head) => head.forward(x),
+            None => times_transposed(x, self.embed_tokens.val()),
+        }
+    }
+
+    /// The decoder stack: `norm(h_L)` `[B, T, hidden]` and what `probes` asked for.
+    fn trunk(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>, probes: &Probes) -> (Tensor<3>, Traces) {
         let device = ids.device();
         let [_, len] = ids.dims();
         let start = cache.as_ref().map_or(0, |c| c.len());
@@ -216,17 +259,13 @@ impl HunYuan {
         if probes.hidden_states {
             hidden_states.push(x.clone());
         }
-        let logits = match &self.lm_head {
-            Some(head) => head.forward(x),
-            None => times_transposed(x, self.embed_tokens.val()),
-        };
-        ForwardOutput {
-            logits,
+        let traces = Traces {
             hidden_states,
             qkv,
             attention,
             layers,
-        }
+        };
+        (x, traces)
     }
 
     /// Number of decoder layers.

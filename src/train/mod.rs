@@ -5,6 +5,7 @@ mod config;
 mod data;
 mod events;
 mod grads;
+mod progress;
 mod schedule;
 mod shards;
 mod snapshot;
@@ -16,6 +17,7 @@ pub use config::{
 };
 pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
 pub use grads::{clip_global_norm, global_norm, read_scalar};
+pub use progress::{StepRate, short_duration};
 pub use schedule::cosine_with_warmup;
 pub use snapshot::{HISTOGRAM_BINS, HISTOGRAM_RANGE, attention_input_errors, layer_weight_stats};
 pub use trainer::{RunControl, RunOutcome, run};
