@@ -222,7 +222,11 @@ fn train_panel_draws_one_point_per_step_event_and_reports_progress() {
     }
     let mut harness = studio_harness(|ui, panel: &mut TrainPanel| panel.ui(ui), panel);
     harness.run_steps(2);
-    harness.get_by_label_contains("Distill step 9/150 · loss 0.556");
+    // The status line: stage and step, the rate and ETA (the events came in at once, so their values are not
+    // checked here; train/progress.rs tests them), then the loss.
+    for part in ["Distill step 9/150 · ", " steps/s · ETA ", " · loss 0.556"] {
+        harness.get_by_label_contains(part);
+    }
     assert_eq!(harness.state().history.series(|m| Some(m.loss)).len(), 9);
     assert_eq!(harness.state().history.series(|m| m.attention_kd).len(), 0);
     harness.get_by_label("Start");

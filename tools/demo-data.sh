@@ -19,21 +19,25 @@ dev_pairs=200
 
 # A fixed random source makes every shuffle reproducible (GNU shuf reads its randomness from the file).
 shuffled() { shuf --random-source=<(yes bitdistill-demo-data) "$1"; }
+# Lines FROM..TO of a file (sed, not head: head closing a pipe early fails the script under pipefail).
+lines() { sed -n "$2,$3p" "$1"; }
 
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$out"
 : > "$out/train.jsonl"; : > "$out/mono.txt"; : > "$out/dev.jsonl"; : > "$out/test.jsonl"
 for lang in pt zh; do
   for split in train dev test; do
     [[ -s $data/$lang/$split.jsonl ]] || { echo "error: $data/$lang/$split.jsonl is missing or empty" >&2; exit 1; }
+    shuffled "$data/$lang/$split.jsonl" > "$scratch/$split.jsonl"
   done
-  train=$(shuffled "$data/$lang/train.jsonl")
-  head -n "$per_language" <<< "$train" >> "$out/train.jsonl"
-  tail -n +"$((per_language + 1))" <<< "$train" | head -n "$mono_pairs" |
+  lines "$scratch/train.jsonl" 1 "$per_language" >> "$out/train.jsonl"
+  lines "$scratch/train.jsonl" "$((per_language + 1))" "$((per_language + mono_pairs))" |
     python3 -c 'import json, sys
 for line in sys.stdin:
     pair = json.loads(line)
     print(pair["source"]); print(pair["target"])' >> "$out/mono.txt"
-  shuffled "$data/$lang/dev.jsonl" | head -n "$dev_pairs" >> "$out/dev.jsonl"
-  shuffled "$data/$lang/test.jsonl" >> "$out/test.jsonl"
+  lines "$scratch/dev.jsonl" 1 "$dev_pairs" >> "$out/dev.jsonl"
+  cat "$scratch/test.jsonl" >> "$out/test.jsonl"
 done
 wc -l "$out"/train.jsonl "$out"/mono.txt "$out"/dev.jsonl "$out"/test.jsonl
