@@ -243,6 +243,18 @@ fn cross_entropy_alone_from_the_reply_logits_equals_the_naive_one() {
             dir.display()
         );
     }
+    // A batch with nothing to train on has a cross-entropy of 0, not NaN.
+    let ids = self::ids();
+    let none = BatchTensors::new(
+        [2, LEN],
+        ids.clone(),
+        ids,
+        vec![0.0; 2 * LEN],
+        vec![1.0; 2 * LEN],
+        &device,
+    );
+    let model = Checkpoint::open(&fixture_dir()).unwrap().load_model(&device).unwrap();
+    assert_eq!(objective.terms(&model, None, &none, false).ce.into_scalar::<f32>(), 0.0);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -2,12 +2,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bitdistill::backend::BackendKind;
 use bitdistill::compare::{CompareReport, CorpusSequences, compare, default_relation_heads};
 use bitdistill::generate::{Engine, Loaded};
+use bitdistill::train::short_duration;
 
 use super::loaded::TeacherStudentArgs;
 
@@ -83,10 +84,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             None => read.get() as f64 / total_bytes as f64,
         }
         .clamp(1e-9, 1.0);
-        let eta = seconds * (1.0 - done) / done;
+        let eta = short_duration(Duration::from_secs_f64(seconds * (1.0 - done) / done));
         let _ = write!(
             stderr,
-            "\rcompared {} sequences, {} tokens  {:.0}%  {rate:.0} tokens/s  ETA {eta:.0} s   ",
+            "\rcompared {} sequences, {} tokens  {:.0}%  {rate:.0} tokens/s  ETA {eta}   ",
             p.sequences,
             p.tokens,
             100.0 * done

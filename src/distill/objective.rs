@@ -109,10 +109,21 @@ impl Stage3Objective {
             ..Probes::default()
         };
         let Some(teacher) = teacher else {
-            // Cross-entropy alone needs the logits of the reply positions only (a fraction of the tokens).
-            let logits = student.logits_at(batch.inputs.clone(), batch.trained_positions.clone());
+            // Cross-entropy alone needs the logits of the reply positions only (a fraction of the tokens); a
+            // batch without any keeps the masked mean over all positions, which is 0 there, not a mean of nothing.
+            let ce = match batch.trained_positions.dims()[0] {
+                0 => masked_cross_entropy(
+                    student.logits(batch.inputs.clone()),
+                    batch.targets.clone(),
+                    batch.target_mask.clone(),
+                ),
+                _ => cross_entropy_rows(
+                    student.logits_at(batch.inputs.clone(), batch.trained_positions.clone()),
+                    batch.trained_targets.clone(),
+                ),
+            };
             return Stage3Terms {
-                ce: cross_entropy_rows(logits, batch.trained_targets.clone()),
+                ce,
                 logits_kd: None,
                 attention_kd: None,
             };
