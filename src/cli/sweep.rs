@@ -10,7 +10,8 @@ use bitdistill::train::{StepRate, TrainEvent};
 #[derive(clap::Args)]
 pub struct Args {
     /// A setting and its values, e.g. `--set stage3.gamma=1e2,1e3,1e4 --set stage3.lambda=1,10` (keys:
-    /// stage3.gamma, stage3.lambda, stage3.tau, stage3.layer, stage3.relation_heads); the grid is every combination.
+    /// stage3.gamma, stage3.lambda, stage3.tau, stage3.layer, stage3.relation_heads, stage3.steps, and optim.lr,
+    /// Stage 3's learning rate); the grid is every combination.
     #[arg(long = "set", required = true)]
     axes: Vec<SweepAxis>,
     /// Dev pairs the points are scored on (.jsonl with source_lang/target_lang); never the test split.

@@ -15,7 +15,8 @@ use crate::data::read_pairs;
 use crate::error::{Error, Result};
 use crate::train::{Method, RunConfig, RunControl, RunOutcome, TrainEvent, run};
 
-/// A run-file setting the sweep may vary (all of them act on Stage 3 only, so Stage 2 can be shared).
+/// A run-file setting the sweep may vary. All of them act on Stage 3 only, so Stage 2 can be shared: `optim.lr`
+/// is Stage 3's peak learning rate (the shared Stage 2 keeps the run file's), `stage3.steps` its budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SweepKey {
     Gamma,
@@ -23,10 +24,20 @@ pub enum SweepKey {
     Tau,
     Layer,
     RelationHeads,
+    Lr,
+    Steps,
 }
 
 impl SweepKey {
-    pub const ALL: [Self; 5] = [Self::Gamma, Self::Lambda, Self::Tau, Self::Layer, Self::RelationHeads];
+    pub const ALL: [Self; 7] = [
+        Self::Gamma,
+        Self::Lambda,
+        Self::Tau,
+        Self::Layer,
+        Self::RelationHeads,
+        Self::Lr,
+        Self::Steps,
+    ];
 
     /// The key as the run file spells it.
     pub fn name(self) -> &'static str {
@@ -36,11 +47,15 @@ impl SweepKey {
             Self::Tau => "stage3.tau",
             Self::Layer => "stage3.layer",
             Self::RelationHeads => "stage3.relation_heads",
+            Self::Lr => "optim.lr",
+            Self::Steps => "stage3.steps",
         }
     }
 
+    /// The key without its section: a column of the table and part of a point's folder name.
     fn short(self) -> &'static str {
-        self.name().trim_start_matches("stage3.")
+        let name = self.name();
+        name.split_once('.').map_or(name, |(_, key)| key)
     }
 
     fn apply(self, config: &mut RunConfig, value: f64) {
@@ -51,12 +66,14 @@ impl SweepKey {
             Self::Tau => s3.tau = value,
             Self::Layer => s3.layer = Some(value as usize),
             Self::RelationHeads => s3.relation_heads = value as usize,
+            Self::Lr => config.optim.lr = value,
+            Self::Steps => s3.steps = value as usize,
         }
     }
 
     /// Integer settings must be given as integers.
     fn integral(self) -> bool {
-        matches!(self, Self::Layer | Self::RelationHeads)
+        matches!(self, Self::Layer | Self::RelationHeads | Self::Steps)
     }
 }
 
@@ -222,7 +239,7 @@ fn run_point(
     })
 }
 
-/// The table: one line per point (its settings, chrF and BLEU per language pair, the mean chrF, steps, wall
+/// The table: one line per point (its settings, chrF and BLEU per language pair, the mean chrF, steps run, wall
 /// time), the best mean chrF in bold.
 pub fn sweep_markdown(results: &[PointResult]) -> String {
     let keys: Vec<SweepKey> = results
@@ -244,7 +261,7 @@ pub fn sweep_markdown(results: &[PointResult]) -> String {
     for pair in &pairs {
         md.push_str(&format!(" chrF {pair} | BLEU {pair} |"));
     }
-    md.push_str(" mean chrF | steps | wall time |\n|");
+    md.push_str(" mean chrF | steps run | wall time |\n|");
     md.push_str(&"---|".repeat(keys.len() + 2 * pairs.len() + 3));
     md.push('\n');
     for result in results {
@@ -283,10 +300,18 @@ mod tests {
                 values: vec![100.0, 1000.0, 10000.0]
             }
         );
-        let unknown = "optim.lr=1e-3".parse::<SweepAxis>().unwrap_err();
+        let unknown = "optim.batch_size=4".parse::<SweepAxis>().unwrap_err();
         assert!(
-            unknown.contains("`optim.lr` cannot be swept") && unknown.contains("stage3.tau"),
+            unknown.contains("`optim.batch_size` cannot be swept") && unknown.contains("stage3.tau"),
             "{unknown}"
+        );
+        let lr: SweepAxis = "optim.lr=5e-4,2e-3".parse().unwrap();
+        assert_eq!((lr.key, lr.values), (SweepKey::Lr, vec![5e-4, 2e-3]));
+        assert!(
+            "stage3.steps=300,1e2.5"
+                .parse::<SweepAxis>()
+                .unwrap_err()
+                .contains("`1e2.5` is not a number")
         );
         assert!(
             "stage3.layer=1.5"
@@ -303,6 +328,28 @@ mod tests {
     }
 
     #[test]
+    fn each_key_sets_the_run_file_value_it_names() {
+        let mut config = RunConfig::from_file(&crate::demo::assets_dir().join(crate::demo::DEMO_RUN_FILE)).unwrap();
+        let stage2 = config.stage2.clone();
+        for (key, value) in [
+            (SweepKey::Gamma, 1e4),
+            (SweepKey::Lambda, 10.0),
+            (SweepKey::Tau, 2.0),
+            (SweepKey::Layer, 3.0),
+            (SweepKey::RelationHeads, 8.0),
+            (SweepKey::Lr, 2e-3),
+            (SweepKey::Steps, 600.0),
+        ] {
+            key.apply(&mut config, value);
+        }
+        let s3 = &config.stage3;
+        assert_eq!((s3.gamma, s3.lambda, s3.tau), (1e4, 10.0, 2.0));
+        assert_eq!((s3.layer, s3.relation_heads, s3.steps), (Some(3), 8, 600));
+        assert_eq!(config.optim.lr, 2e-3);
+        assert_eq!(config.stage2, stage2, "a sweep key must leave the shared Stage 2 alone");
+    }
+
+    #[test]
     fn the_grid_is_every_combination_first_axis_slowest() {
         let axes = [
             "stage3.gamma=10,100".parse().unwrap(),
@@ -313,6 +360,8 @@ mod tests {
         assert_eq!(points[0], [(SweepKey::Gamma, 10.0), (SweepKey::Lambda, 1.0)]);
         assert_eq!(points[4], [(SweepKey::Gamma, 100.0), (SweepKey::Lambda, 10.0)]);
         assert_eq!(slug(&points[4]), "gamma=100,lambda=10");
+        let lr_and_steps = ["optim.lr=0.001".parse().unwrap(), "stage3.steps=600".parse().unwrap()];
+        assert_eq!(slug(&grid(&lr_and_steps)[0]), "lr=0.001,steps=600");
     }
 
     #[test]
@@ -351,7 +400,7 @@ mod tests {
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(
             lines[0],
-            "| gamma | chrF en-pt | BLEU en-pt | chrF en-zh | BLEU en-zh | mean chrF | steps | wall time |"
+            "| gamma | chrF en-pt | BLEU en-pt | chrF en-zh | BLEU en-zh | mean chrF | steps run | wall time |"
         );
         assert_eq!(lines[1], "|---|---|---|---|---|---|---|---|");
         assert_eq!(
