@@ -199,6 +199,36 @@ fn malformed_run_files_are_refused_with_the_key_and_file() {
         no_pairs.contains("`stage3.pairs`") && no_pairs.contains("missing.jsonl does not exist"),
         "{no_pairs}"
     );
+    // Out-of-range numbers: a zero learning rate would train nothing, a negative loss weight would push the
+    // student away from the teacher.
+    for (name, extra, message) in [
+        (
+            "zero-lr",
+            "[optim]\nlr = 0.0\n[stage3]\npairs = \"pairs.jsonl\"\n",
+            "`optim.lr` must be positive",
+        ),
+        (
+            "cold-tau",
+            "[stage3]\npairs = \"pairs.jsonl\"\ntau = 0.0\n",
+            "`stage3.tau` must be positive",
+        ),
+        (
+            "negative-gamma",
+            "[stage3]\npairs = \"pairs.jsonl\"\ngamma = -1e3\n",
+            "`stage3.gamma` must be zero or positive",
+        ),
+        (
+            "no-batch",
+            "[optim]\nbatch_size = 0\n[stage3]\npairs = \"pairs.jsonl\"\n",
+            "`optim.batch_size` must be at least 1",
+        ),
+    ] {
+        let error = config_error(&dir, name, extra);
+        assert!(
+            error.contains(&format!("{name}.toml")) && error.contains(message),
+            "{error}"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -71,9 +71,17 @@ impl SweepKey {
         }
     }
 
-    /// Integer settings must be given as integers.
-    fn integral(self) -> bool {
-        matches!(self, Self::Layer | Self::RelationHeads | Self::Steps)
+    /// What a value of this key must be, or `None` when `value` is one: the same bounds the run file's
+    /// validation puts on the key, checked before any training starts.
+    fn violated_bound(self, value: f64) -> Option<&'static str> {
+        let whole = value.fract() == 0.0 && value >= 0.0;
+        match self {
+            Self::Layer | Self::Steps if !whole => Some("a whole number"),
+            Self::RelationHeads if !whole || value < 1.0 => Some("a whole number, at least 1"),
+            Self::Tau | Self::Lr if value <= 0.0 || !value.is_finite() => Some("positive"),
+            Self::Gamma | Self::Lambda if value < 0.0 || !value.is_finite() => Some("zero or positive"),
+            _ => None,
+        }
     }
 }
 
@@ -100,8 +108,8 @@ impl std::str::FromStr for SweepAxis {
             .split(',')
             .map(|v| {
                 let value: f64 = v.trim().parse().map_err(|_| format!("{name}: `{v}` is not a number"))?;
-                if key.integral() && (value.fract() != 0.0 || value < 0.0) {
-                    return Err(format!("{name}: `{v}` is not a whole number"));
+                if let Some(bound) = key.violated_bound(value) {
+                    return Err(format!("{name}: `{v}` must be {bound}"));
                 }
                 Ok(value)
             })
@@ -313,12 +321,21 @@ mod tests {
                 .unwrap_err()
                 .contains("`1e2.5` is not a number")
         );
-        assert!(
-            "stage3.layer=1.5"
-                .parse::<SweepAxis>()
-                .unwrap_err()
-                .contains("not a whole number")
-        );
+        // Out-of-range values are refused before any training starts, each with the bound it breaks.
+        for (axis, message) in [
+            ("stage3.layer=1.5", "`1.5` must be a whole number"),
+            ("stage3.steps=-100", "`-100` must be a whole number"),
+            ("stage3.relation_heads=8,0", "`0` must be a whole number, at least 1"),
+            ("optim.lr=1e-3,0", "`0` must be positive"),
+            ("stage3.tau=-1", "`-1` must be positive"),
+            ("stage3.gamma=-1e3", "`-1e3` must be zero or positive"),
+            ("stage3.lambda=inf", "`inf` must be zero or positive"),
+        ] {
+            let error = axis.parse::<SweepAxis>().unwrap_err();
+            assert!(error.contains(message), "{axis}: {error}");
+        }
+        let zero_weights: SweepAxis = "stage3.lambda=0".parse().unwrap();
+        assert_eq!(zero_weights.values, vec![0.0]);
         assert!(
             "stage3.tau=hot"
                 .parse::<SweepAxis>()

@@ -335,17 +335,25 @@ impl RunConfig {
                 Some(_) => {}
             }
         }
-        let positive = [
+        let counts = [
             ("optim.batch_size", self.optim.batch_size),
             ("optim.grad_accum", self.optim.grad_accum),
             ("stage2.block_len", self.stage2.block_len),
             ("stage3.relation_heads", self.stage3.relation_heads),
         ];
-        if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
+        if let Some((key, _)) = counts.iter().find(|(_, v)| *v == 0) {
             return Err(Error::config(path, format!("`{key}` must be at least 1")));
         }
-        if self.stage3.tau <= 0.0 {
-            return Err(Error::config(path, "`stage3.tau` must be positive"));
+        let positive = [("optim.lr", self.optim.lr), ("stage3.tau", self.stage3.tau)];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| !(*v > 0.0 && v.is_finite())) {
+            return Err(Error::config(path, format!("`{key}` must be positive")));
+        }
+        let weights = [
+            ("stage3.lambda", self.stage3.lambda),
+            ("stage3.gamma", self.stage3.gamma),
+        ];
+        if let Some((key, _)) = weights.iter().find(|(_, v)| !(*v >= 0.0 && v.is_finite())) {
+            return Err(Error::config(path, format!("`{key}` must be zero or positive")));
         }
         Ok(())
     }
