@@ -199,13 +199,13 @@ fn malformed_run_files_are_refused_with_the_key_and_file() {
         no_pairs.contains("`stage3.pairs`") && no_pairs.contains("missing.jsonl does not exist"),
         "{no_pairs}"
     );
-    // Out-of-range numbers: a zero learning rate would train nothing, a negative loss weight would push the
-    // student away from the teacher.
+    // Out-of-range numbers: a negative learning rate or loss weight would push the student away from the
+    // teacher.
     for (name, extra, message) in [
         (
-            "zero-lr",
-            "[optim]\nlr = 0.0\n[stage3]\npairs = \"pairs.jsonl\"\n",
-            "`optim.lr` must be positive",
+            "negative-lr",
+            "[optim]\nlr = -1e-3\n[stage3]\npairs = \"pairs.jsonl\"\n",
+            "`optim.lr` must be zero or positive",
         ),
         (
             "cold-tau",

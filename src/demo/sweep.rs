@@ -78,8 +78,8 @@ impl SweepKey {
         match self {
             Self::Layer | Self::Steps if !whole => Some("a whole number"),
             Self::RelationHeads if !whole || value < 1.0 => Some("a whole number, at least 1"),
-            Self::Tau | Self::Lr if value <= 0.0 || !value.is_finite() => Some("positive"),
-            Self::Gamma | Self::Lambda if value < 0.0 || !value.is_finite() => Some("zero or positive"),
+            Self::Tau if value <= 0.0 || !value.is_finite() => Some("positive"),
+            Self::Gamma | Self::Lambda | Self::Lr if value < 0.0 || !value.is_finite() => Some("zero or positive"),
             _ => None,
         }
     }
@@ -326,7 +326,7 @@ mod tests {
             ("stage3.layer=1.5", "`1.5` must be a whole number"),
             ("stage3.steps=-100", "`-100` must be a whole number"),
             ("stage3.relation_heads=8,0", "`0` must be a whole number, at least 1"),
-            ("optim.lr=1e-3,0", "`0` must be positive"),
+            ("optim.lr=1e-3,-1e-3", "`-1e-3` must be zero or positive"),
             ("stage3.tau=-1", "`-1` must be positive"),
             ("stage3.gamma=-1e3", "`-1e3` must be zero or positive"),
             ("stage3.lambda=inf", "`inf` must be zero or positive"),

@@ -344,11 +344,12 @@ impl RunConfig {
         if let Some((key, _)) = counts.iter().find(|(_, v)| *v == 0) {
             return Err(Error::config(path, format!("`{key}` must be at least 1")));
         }
-        let positive = [("optim.lr", self.optim.lr), ("stage3.tau", self.stage3.tau)];
-        if let Some((key, _)) = positive.iter().find(|(_, v)| !(*v > 0.0 && v.is_finite())) {
-            return Err(Error::config(path, format!("`{key}` must be positive")));
+        if !(self.stage3.tau > 0.0 && self.stage3.tau.is_finite()) {
+            return Err(Error::config(path, "`stage3.tau` must be positive"));
         }
+        // lr 0 is allowed: it measures the losses of a fixed student (tests/training.rs does).
         let weights = [
+            ("optim.lr", self.optim.lr),
             ("stage3.lambda", self.stage3.lambda),
             ("stage3.gamma", self.stage3.gamma),
         ];
