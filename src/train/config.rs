@@ -303,7 +303,8 @@ impl RunConfig {
         self.stage3.pairs.iter_mut().for_each(join);
     }
 
-    fn validate(&self, path: &Path) -> Result<()> {
+    /// The checks every run file passes (files exist, numbers in range); errors name `path` and the key.
+    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
         let missing =
             |key: &str, file: &Path| Error::config(path, format!("`{key}`: {} does not exist", file.display()));
         if !self.teacher.join("config.json").exists() {
