@@ -131,15 +131,20 @@ pub fn grid(axes: &[SweepAxis]) -> Vec<Vec<(SweepKey, f64)>> {
 fn checked_grid(base: &RunConfig, run_file: &Path, axes: &[SweepAxis]) -> Result<Vec<Vec<(SweepKey, f64)>>> {
     let points = grid(axes);
     for point in &points {
-        let mut config = base.clone();
-        for &(key, value) in point {
-            key.apply(&mut config, value);
-        }
-        config
+        with_point(base, point)
             .validate(run_file)
             .map_err(|e| Error::Invalid(format!("sweep point `{}`: {e}", slug(point))))?;
     }
     Ok(points)
+}
+
+/// `base` with a point's settings applied.
+fn with_point(base: &RunConfig, point: &[(SweepKey, f64)]) -> RunConfig {
+    let mut config = base.clone();
+    for &(key, value) in point {
+        key.apply(&mut config, value);
+    }
+    config
 }
 
 /// A point's folder name, e.g. `gamma=1000,lambda=1`.
@@ -197,13 +202,10 @@ pub fn run_sweep(options: &SweepOptions, emit: &mut dyn FnMut(&str, TrainEvent))
         let name = slug(&point);
         let dir = options.out.join(&name);
         let result = kept_result(&dir, || {
-            let mut config = base.clone();
+            let mut config = with_point(&base, &point);
             config.stage2.tokens = 0;
             config.student.init = shared.clone();
             config.out = dir.clone();
-            for &(key, value) in &point {
-                key.apply(&mut config, value);
-            }
             run_point(&config, point.clone(), &dev, &mut |e| emit(&name, e))
         })?;
         results.push(result);
