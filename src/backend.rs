@@ -27,4 +27,13 @@ impl BackendKind {
             Self::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
         }
     }
+
+    /// "burn (Flex)" and so on: what runs a burn model, in words.
+    pub fn burn_label(self) -> &'static str {
+        match self {
+            Self::Flex => "burn (Flex)",
+            Self::Ndarray => "burn (NdArray)",
+            Self::Wgpu => "burn (wgpu)",
+        }
+    }
 }

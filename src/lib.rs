@@ -26,5 +26,6 @@ pub mod report;
 pub mod ternary;
 pub mod tokenizer;
 pub mod train;
+pub mod web;
 
 pub use error::{Error, Result};

@@ -12,8 +12,9 @@ use bitdistill::distill::{RelationReduction, student_from_teacher};
 use bitdistill::export::{ExportFormat, export_student};
 use bitdistill::generate::{Engine, GenerationConfig, Loaded};
 use bitdistill::gui::{
-    AttentionPanel, CompareSection, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel, Settings,
-    StudioApp, Template, TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix, model_bytes,
+    AttentionPanel, CompareSection, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel, SelfTest,
+    SelfTestRun, Settings, StudioApp, Template, TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix,
+    model_bytes,
 };
 use bitdistill::infer::EmbeddingStorage;
 use bitdistill::kernels::Kernels;
@@ -459,15 +460,15 @@ fn translate_panel_streams_both_models_side_by_side_as_the_translator_does() {
         assert!(rate > 0.0);
         harness.get_by_label(&format!(
             "{tokens} tokens · {rate:.1} tokens/s · {}",
-            side.engine().unwrap()
+            side.engine.as_deref().unwrap()
         ));
     }
     assert_eq!(
-        harness.state().student.engine(),
+        harness.state().student.engine.as_deref(),
         Some("ternary CPU engine"),
         "packed exports run on it"
     );
-    assert_eq!(harness.state().teacher.engine(), Some("burn (NdArray)"));
+    assert_eq!(harness.state().teacher.engine.as_deref(), Some("burn (Flex)"));
 
     // A bad directory is an error in its column, not a crash; the other column still translates.
     harness.state_mut().student.dir = "/nonexistent/student".into();
@@ -639,4 +640,59 @@ fn compare_section_runs_in_the_background_and_plots_one_point_per_layer() {
             .is_some_and(|m| m.contains("missing.txt"))
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_translate_self_test_reports_what_the_cli_path_translates() {
+    let dir = common::temp_dir("gui-selftest");
+    let teacher = bitdistill::demo::assets_dir().join("tiny-hymt");
+    let student = packed_demo_student(&dir);
+    let mut settings = Settings::web();
+    settings.teacher_dir = teacher.display().to_string();
+    settings.student_dir = student.display().to_string();
+    let test = SelfTest::from_query("?selftest=translate&from=en&to=pt&text=Show+hidden+files")
+        .unwrap()
+        .unwrap();
+    let reported = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let sink = reported.clone();
+    let mut app = StudioApp::new(settings, None);
+    app.selftest = Some(SelfTestRun::new(test, move |result| *sink.borrow_mut() = Some(result)));
+    let mut harness = studio_harness(|ui, app: &mut StudioApp| app.show(ui), app);
+    harness.run_steps(1);
+    assert_eq!(
+        harness.state().panel,
+        Panel::Translate,
+        "the self-test drives the Translate panel"
+    );
+    step_until(&mut harness, |app| app.selftest.is_none());
+    let result = reported.borrow_mut().take().expect("one report");
+    assert_eq!(result["errors"], serde_json::json!([]));
+    // Greedy, the panel's 64 new tokens: what `bitdistill translate --max-new-tokens 64` prints.
+    for (key, model) in [("teacher", &teacher), ("student", &student)] {
+        let loaded = Loaded::open(model, None, Engine::Auto, BackendKind::Flex).unwrap();
+        let generation = GenerationConfig {
+            max_new_tokens: 64,
+            ..GenerationConfig::default()
+        };
+        let want = loaded
+            .translator()
+            .unwrap()
+            .translate(
+                "Show hidden files",
+                language("en"),
+                language("pt").unwrap(),
+                &bitdistill::prompt::PromptKind::Plain,
+                &generation,
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(result[key], serde_json::json!(want.text), "{key}");
+        assert_eq!(
+            result[format!("{key}_rate")]["tokens"],
+            serde_json::json!(want.tokens),
+            "{key}"
+        );
+    }
+    assert_eq!(result["student_engine"], "ternary CPU engine");
+    assert_eq!(result["teacher_engine"], "burn (Flex)");
 }

@@ -1,6 +1,7 @@
 //! Checkpoint directories exactly as Hugging Face ships them: `config.json` plus `model.safetensors` or a
 //! sharded `model.safetensors.index.json`, weights in bf16, f16 or f32.
 
+mod files;
 mod safetensors_file;
 mod save;
 
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, TensorData};
 use serde::Deserialize;
 
+pub use files::ModelFiles;
 pub use safetensors_file::SafetensorsFile;
 pub use save::{SaveDtype, save_checkpoint};
 
@@ -19,6 +21,11 @@ use crate::model::{HunYuan, HunYuanConfig, WeightSource, hf_name};
 pub const CONFIG_FILE: &str = "config.json";
 pub const SINGLE_FILE: &str = "model.safetensors";
 pub const INDEX_FILE: &str = "model.safetensors.index.json";
+
+/// The `config.json` of a model directory's files.
+pub fn read_config(files: &ModelFiles) -> Result<HunYuanConfig> {
+    HunYuanConfig::from_json_str(&files.read_string(CONFIG_FILE)?, &files.path(CONFIG_FILE))
+}
 
 /// An opened checkpoint: its config and its weight files, mapped but not yet decoded.
 pub struct Checkpoint {
@@ -42,29 +49,34 @@ impl Checkpoint {
 
     /// Opens `dir` reading the weights from `weights` (a `.safetensors` file or a shard index inside `dir`).
     pub fn open_with_weights(dir: &Path, weights: Option<&str>) -> Result<Self> {
-        let config = HunYuanConfig::from_file(&dir.join(CONFIG_FILE))?;
+        Self::from_files(&ModelFiles::dir(dir), weights)
+    }
+
+    /// Opens a model directory's `files` (on disk or in memory), as [`Checkpoint::open_with_weights`].
+    pub fn from_files(files: &ModelFiles, weights: Option<&str>) -> Result<Self> {
+        let config = read_config(files)?;
         let weights = match weights {
-            Some(name) => dir.join(name),
-            None if dir.join(SINGLE_FILE).exists() => dir.join(SINGLE_FILE),
-            None if dir.join(INDEX_FILE).exists() => dir.join(INDEX_FILE),
+            Some(name) => name,
+            None if files.contains(SINGLE_FILE) => SINGLE_FILE,
+            None if files.contains(INDEX_FILE) => INDEX_FILE,
             None => {
                 return Err(Error::config(
-                    dir,
+                    files.root(),
                     format!("no weights: neither {SINGLE_FILE} nor {INDEX_FILE} is in this directory"),
                 ));
             }
         };
-        let (files, location) = if weights.extension().is_some_and(|e| e == "json") {
-            open_shards(&weights)?
+        let (files_read, location) = if weights.ends_with(".json") {
+            open_shards(files, weights)?
         } else {
-            let file = SafetensorsFile::open(&weights)?;
+            let file = files.safetensors(weights)?;
             let location = file.names().into_iter().map(|name| (name, 0)).collect();
             (vec![file], location)
         };
         Ok(Self {
-            dir: dir.to_path_buf(),
+            dir: files.root().to_path_buf(),
             config,
-            files,
+            files: files_read,
             location,
         })
     }
@@ -117,19 +129,18 @@ impl WeightSource for Checkpoint {
     }
 }
 
-fn open_shards(index_path: &Path) -> Result<(Vec<SafetensorsFile>, HashMap<String, usize>)> {
-    let text = std::fs::read_to_string(index_path).map_err(|e| Error::io(index_path, e))?;
+fn open_shards(files: &ModelFiles, index_name: &str) -> Result<(Vec<SafetensorsFile>, HashMap<String, usize>)> {
+    let text = files.read_string(index_name)?;
     let index: ShardIndex = serde_json::from_str(&text).map_err(|source| Error::Json {
-        path: index_path.to_path_buf(),
+        path: files.path(index_name),
         source,
     })?;
-    let dir = index_path.parent().unwrap_or(Path::new("."));
     let mut shard_names: Vec<&String> = index.weight_map.values().collect();
     shard_names.sort();
     shard_names.dedup();
     let files = shard_names
         .iter()
-        .map(|name| SafetensorsFile::open(&dir.join(name)))
+        .map(|name| files.safetensors(name))
         .collect::<Result<Vec<_>>>()?;
     let location = index
         .weight_map

@@ -1,9 +1,12 @@
-//! One memory-mapped `.safetensors` file whose tensors are decoded to f32 one at a time.
+//! One `.safetensors` file, memory-mapped (or held in memory in the browser), whose tensors are decoded to f32
+//! one at a time.
 //!
 //! Mapping instead of reading keeps loading the real 1.8B checkpoint near one f32 copy of the model: each
 //! tensor is widened when asked for and the mapped pages are only the kernel's cache.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use burn::tensor::TensorData;
 use half::{bf16, f16};
@@ -12,9 +15,26 @@ use safetensors::tensor::{Dtype, Metadata, SafeTensors, TensorInfo};
 
 use crate::error::{Error, Result};
 
+/// The file's bytes: mapped from disk, or shared from memory (a fetched file has nowhere to be mapped from).
+enum FileBytes {
+    Mapped(Mmap),
+    Shared(Arc<[u8]>),
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Mapped(map) => map,
+            Self::Shared(bytes) => bytes,
+        }
+    }
+}
+
 pub struct SafetensorsFile {
     path: PathBuf,
-    mmap: Mmap,
+    bytes: FileBytes,
     metadata: Metadata,
     /// Byte offset of the data section (8-byte length + JSON header).
     data_start: usize,
@@ -26,13 +46,22 @@ impl SafetensorsFile {
         // SAFETY: the map is read-only and lives as long as this value; a checkpoint rewritten underneath a
         // running load is outside what any loader can guard against.
         let mmap = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
-        let (header_len, metadata) = SafeTensors::read_metadata(&mmap).map_err(|e| Error::Safetensors {
-            path: path.to_path_buf(),
+        Self::parse(path.to_path_buf(), FileBytes::Mapped(mmap))
+    }
+
+    /// A file already in memory; `path` names it in errors.
+    pub fn from_bytes(path: PathBuf, bytes: Arc<[u8]>) -> Result<Self> {
+        Self::parse(path, FileBytes::Shared(bytes))
+    }
+
+    fn parse(path: PathBuf, bytes: FileBytes) -> Result<Self> {
+        let (header_len, metadata) = SafeTensors::read_metadata(&bytes).map_err(|e| Error::Safetensors {
+            path: path.clone(),
             message: e.to_string(),
         })?;
         Ok(Self {
-            path: path.to_path_buf(),
-            mmap,
+            path,
+            bytes,
             metadata,
             data_start: 8 + header_len,
         })
@@ -75,7 +104,7 @@ impl SafetensorsFile {
 
     fn bytes(&self, info: &TensorInfo) -> &[u8] {
         let (begin, end) = info.data_offsets;
-        &self.mmap[self.data_start + begin..self.data_start + end]
+        &self.bytes[self.data_start + begin..self.data_start + end]
     }
 
     /// Decodes `name` to f32, checking its shape against `expected` when given.

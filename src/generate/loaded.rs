@@ -6,9 +6,9 @@ use std::path::Path;
 
 use super::{LanguageModel, Translator, reply_stop_tokens};
 use crate::backend::BackendKind;
-use crate::checkpoint::{CONFIG_FILE, Checkpoint};
+use crate::checkpoint::{Checkpoint, ModelFiles, read_config};
 use crate::error::{Error, Result};
-use crate::infer::{NativeModel, load_native};
+use crate::infer::{NativeModel, load_native_files};
 use crate::model::{HunYuan, HunYuanConfig};
 use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
 
@@ -33,34 +33,47 @@ pub struct Loaded {
     pub config: HunYuanConfig,
     pub model: LoadedModel,
     pub tokenizer: Option<Tokenizer>,
+    /// What runs the model, in words ("burn (Flex)", "ternary CPU engine"): the app shows it with the rate.
+    pub engine: &'static str,
 }
 
 impl Loaded {
     /// Opens `dir` (`weights`: a file inside it instead of model.safetensors / the index, burn engine only).
     pub fn open(dir: &Path, weights: Option<&str>, engine: Engine, backend: BackendKind) -> Result<Self> {
-        let config = HunYuanConfig::from_file(&dir.join(CONFIG_FILE))?;
+        Self::from_files(&ModelFiles::dir(dir), weights, engine, backend)
+    }
+
+    /// Opens a model directory's files, on disk or in memory (the browser's fetched models), as [`Loaded::open`].
+    pub fn from_files(files: &ModelFiles, weights: Option<&str>, engine: Engine, backend: BackendKind) -> Result<Self> {
+        let config = read_config(files)?;
         let packed = config.student.as_ref().is_some_and(|s| s.packing.is_some());
         let native = match engine {
             Engine::Auto => packed,
             Engine::Native => true,
             Engine::Burn => false,
         };
+        let engine = match (native, config.student.is_some()) {
+            (true, true) => "ternary CPU engine",
+            (true, false) => "CPU engine (f32)",
+            (false, _) => backend.burn_label(),
+        };
         let model = if native {
             if weights.is_some() {
                 return Err(Error::Invalid(format!(
                     "{}: a weights file can only be chosen for the burn engine",
-                    dir.display()
+                    files.root().display()
                 )));
             }
-            LoadedModel::Native(load_native(dir)?)
+            LoadedModel::Native(load_native_files(files)?)
         } else {
-            let mut checkpoint = Checkpoint::open_with_weights(dir, weights)?;
+            let mut checkpoint = Checkpoint::from_files(files, weights)?;
             LoadedModel::Burn(checkpoint.load_model(&backend.device())?.frozen_for_inference())
         };
         Ok(Self {
             config,
             model,
-            tokenizer: load_tokenizer(dir)?,
+            tokenizer: tokenizer_of(files)?,
+            engine,
         })
     }
 
@@ -93,9 +106,13 @@ impl Loaded {
 
 /// The directory's `tokenizer.json`, if it has one.
 pub fn load_tokenizer(dir: &Path) -> Result<Option<Tokenizer>> {
-    let path = dir.join(TOKENIZER_FILE);
-    if !path.exists() {
+    tokenizer_of(&ModelFiles::dir(dir))
+}
+
+/// The `tokenizer.json` among a model directory's files, if there is one.
+pub fn tokenizer_of(files: &ModelFiles) -> Result<Option<Tokenizer>> {
+    if !files.contains(TOKENIZER_FILE) {
         return Ok(None);
     }
-    Tokenizer::from_file(&path).map(Some)
+    Tokenizer::from_bytes(&files.read(TOKENIZER_FILE)?, &files.path(TOKENIZER_FILE)).map(Some)
 }

@@ -1,6 +1,7 @@
 //! Autoregressive generation with a KV cache, greedy or sampled, streaming each token to a callback.
 
 mod loaded;
+mod request;
 mod sampling;
 mod translate;
 
@@ -12,6 +13,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 pub use loaded::{Engine, Loaded, LoadedModel, load_tokenizer};
+pub use request::TranslationRequest;
 pub use sampling::{Sampling, apply_repetition_penalty, argmax, candidate_distribution, sample};
 pub use translate::{Translation, Translator, reply_stop_tokens};
 

@@ -8,6 +8,7 @@ use super::model_panel::ModelPanel;
 use super::quantize_panel::QuantizePanel;
 use super::report_panel::ReportPanel;
 use super::screenshots::ScreenshotTour;
+use super::selftest::SelfTestRun;
 use super::train_panel::TrainPanel;
 use super::translate_panel::TranslatePanel;
 use crate::report::METRICS_FILE;
@@ -68,6 +69,19 @@ impl Settings {
             student_dir: String::new(),
         }
     }
+
+    /// The web page's: the bundled teacher and its distilled student as the site serves them
+    /// (`web/build.sh` puts them under `models/`), on the Translate panel.
+    pub fn web() -> Self {
+        Self {
+            model_dir: "models/teacher".into(),
+            run_file: String::new(),
+            panel: Panel::Translate,
+            smoothing: 0.6,
+            teacher_dir: "models/teacher".into(),
+            student_dir: "models/student".into(),
+        }
+    }
 }
 
 pub struct StudioApp {
@@ -82,6 +96,8 @@ pub struct StudioApp {
     tour: Option<ScreenshotTour>,
     /// Start the run file's training on the first frame (`bitdistill demo` without `--headless`).
     pub start_on_open: bool,
+    /// The page's `?selftest=...` check, while it runs.
+    pub selftest: Option<SelfTestRun>,
 }
 
 impl StudioApp {
@@ -116,6 +132,7 @@ impl StudioApp {
             confirm_close: false,
             tour,
             start_on_open: false,
+            selftest: None,
         }
     }
 
@@ -146,6 +163,12 @@ impl StudioApp {
         }
         if let Some(tour) = &mut self.tour {
             tour.advance(ui.ctx(), &mut self.panel, &mut self.train, &mut self.translate);
+        }
+        if let Some(selftest) = &mut self.selftest {
+            selftest.advance(ui.ctx(), &mut self.panel, &mut self.translate);
+            if selftest.is_done() {
+                self.selftest = None;
+            }
         }
         ui.horizontal(|ui| {
             for panel in Panel::ALL {

@@ -1,6 +1,6 @@
 //! Background jobs of the app. Natively each runs on its own named thread, so the UI thread never waits. In the
-//! browser (wasm32 without cross-origin isolation there are no threads) a job runs at once on the calling thread:
-//! the page stalls while it works, a known limit of the web build.
+//! browser (wasm32 without cross-origin isolation there are no threads) a job given to `background` runs at once on
+//! the calling thread, so only light jobs go there on the web; translation runs in a Web Worker (`crate::web`).
 
 use std::panic::AssertUnwindSafe;
 
@@ -26,18 +26,14 @@ pub fn background<T: Send + 'static>(
     Promise::from_ready(guarded())
 }
 
-/// Starts `job` on its own thread natively, or runs it to completion at once in the browser.
+/// Starts `job` on its own named thread (native only: in the browser, translation, the one job that streams, runs
+/// in a Web Worker instead, `crate::web`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn spawn_job(name: String, job: impl FnOnce() + Send + 'static) {
-    #[cfg(not(target_arch = "wasm32"))]
     std::thread::Builder::new()
         .name(name)
         .spawn(job)
         .expect("spawning a background thread");
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = name;
-        job();
-    }
 }
 
 #[cfg(test)]

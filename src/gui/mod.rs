@@ -15,8 +15,10 @@ mod model_panel;
 mod quantize_panel;
 mod report_panel;
 mod screenshots;
+mod selftest;
 mod ternary_view;
 mod train_panel;
+mod translate_job;
 mod translate_panel;
 #[cfg(target_arch = "wasm32")]
 mod web;
@@ -34,6 +36,7 @@ pub use history::{RunHistory, smooth};
 pub use model_panel::{ModelPanel, OpenedModel, model_bytes};
 pub use quantize_panel::QuantizePanel;
 pub use report_panel::{ExportRequest, ReportPanel, export_report};
+pub use selftest::{SelfTest, SelfTestRun};
 pub use ternary_view::TernaryView;
 pub use train_panel::TrainPanel;
 pub use translate_panel::{Side, Template, TranslatePanel};

@@ -11,7 +11,7 @@ use super::dense::DenseMatrix;
 use super::linear::NativeLinear;
 use super::model::{NativeLayer, NativeModel};
 use crate::backend::BackendKind;
-use crate::checkpoint::{CONFIG_FILE, Checkpoint, SINGLE_FILE, SafetensorsFile};
+use crate::checkpoint::{Checkpoint, ModelFiles, SINGLE_FILE, SafetensorsFile, read_config};
 use crate::error::Result;
 use crate::export::{ExportFormat, Packing, projection_names};
 use crate::model::{HunYuanConfig, SublnPlacement};
@@ -20,18 +20,23 @@ use crate::ternary::pack::{pack_kernel, padded_cols, unpack_base3, unpack_hf_bit
 
 /// The engine's model of `dir`.
 pub fn load_native(dir: &Path) -> Result<NativeModel> {
-    let config = HunYuanConfig::from_file(&dir.join(CONFIG_FILE))?;
+    load_native_files(&ModelFiles::dir(dir))
+}
+
+/// The engine's model of a model directory's files (on disk or in memory).
+pub fn load_native_files(files: &ModelFiles) -> Result<NativeModel> {
+    let config = read_config(files)?;
     match (&config.student, config.student.as_ref().and_then(|s| s.packing)) {
         (_, Some(packing)) => {
-            let file = SafetensorsFile::open(&dir.join(SINGLE_FILE))?;
+            let file = files.safetensors(SINGLE_FILE)?;
             let subln = config.student.as_ref().map(|s| s.subln).unwrap_or_default();
             assemble(config, &mut PackedSource { file, packing, subln })
         }
         (Some(_), None) => {
-            let model = Checkpoint::open(dir)?.load_model(&BackendKind::Flex.device())?;
+            let model = Checkpoint::from_files(files, None)?.load_model(&BackendKind::Flex.device())?;
             Ok(NativeModel::from_burn(&model, &config, EmbeddingStorage::F32))
         }
-        (None, None) => assemble(config, &mut Checkpoint::open(dir)?),
+        (None, None) => assemble(config, &mut Checkpoint::from_files(files, None)?),
     }
 }
 

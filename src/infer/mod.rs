@@ -11,5 +11,5 @@ mod norm;
 pub use convert::EmbeddingStorage;
 pub use dense::{DenseMatrix, dot_bf16, dot_f32, dot_i8};
 pub use linear::NativeLinear;
-pub use load::load_native;
+pub use load::{load_native, load_native_files};
 pub use model::{NativeCache, NativeLayer, NativeModel, TracedLayer, WeightBytes};

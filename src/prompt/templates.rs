@@ -3,7 +3,7 @@
 use super::languages::Language;
 
 /// Which of the model card's prompts to use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PromptKind {
     /// ZH<=>XX or XX<=>XX, chosen by the languages.
     Plain,

@@ -1,0 +1,98 @@
+//! The messages between the page and its worker, as JSON text: the page asks, the worker (which holds the
+//! models) answers, each answer naming the job it belongs to.
+
+use serde::{Deserialize, Serialize};
+
+use crate::generate::TranslationRequest;
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Translate with the model directory at URL `model` (fetched and kept the first time).
+    Translate {
+        job: u64,
+        model: String,
+        request: TranslationRequest,
+    },
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker listens; what the page sent before this is sent again.
+    Ready,
+    /// The growing translation.
+    Text {
+        job: u64,
+        text: String,
+    },
+    Done {
+        job: u64,
+        text: String,
+        tokens: usize,
+        /// Seconds spent generating (fetching and loading excluded).
+        seconds: f64,
+        engine: String,
+    },
+    Failed {
+        job: u64,
+        message: String,
+    },
+}
+
+impl FromWorker {
+    pub fn job(&self) -> Option<u64> {
+        match self {
+            Self::Ready => None,
+            Self::Text { job, .. } | Self::Done { job, .. } | Self::Failed { job, .. } => Some(*job),
+        }
+    }
+
+    /// Whether this is the job's last message.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Done { .. } | Self::Failed { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::GenerationConfig;
+    use crate::prompt::PromptKind;
+
+    #[test]
+    fn messages_survive_their_json_text() {
+        let ask = ToWorker::Translate {
+            job: 3,
+            model: "models/student".into(),
+            request: TranslationRequest {
+                source: "Open the file.".into(),
+                from: Some("en".into()),
+                to: "pt".into(),
+                kind: PromptKind::Terminology {
+                    source_term: "file".into(),
+                    target_term: "arquivo".into(),
+                },
+                generation: GenerationConfig::default(),
+            },
+        };
+        let text = serde_json::to_string(&ask).unwrap();
+        assert_eq!(serde_json::from_str::<ToWorker>(&text).unwrap(), ask);
+        let done = FromWorker::Done {
+            job: 3,
+            text: "Abra o arquivo.".into(),
+            tokens: 6,
+            seconds: 0.25,
+            engine: "ternary CPU engine".into(),
+        };
+        let back: FromWorker = serde_json::from_str(&serde_json::to_string(&done).unwrap()).unwrap();
+        assert_eq!(back, done);
+        assert_eq!((back.job(), back.is_final()), (Some(3), true));
+        let text = FromWorker::Text {
+            job: 4,
+            text: "Abra".into(),
+        };
+        assert_eq!((text.job(), text.is_final()), (Some(4), false));
+        assert_eq!((FromWorker::Ready.job(), FromWorker::Ready.is_final()), (None, false));
+    }
+}

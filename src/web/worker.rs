@@ -1,0 +1,88 @@
+//! The page's worker: the same wasm module, started by `web/worker.js`, holding the models and running the
+//! translations, so that the page's thread only draws. It answers each [`ToWorker`] with [`FromWorker`]s.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::fetch::fetch_model;
+use super::protocol::{FromWorker, ToWorker};
+use crate::backend::BackendKind;
+use crate::generate::{Engine, Loaded, TranslationRequest};
+
+thread_local! {
+    /// Models by URL, loaded on first use.
+    static MODELS: RefCell<HashMap<String, Rc<Loaded>>> = RefCell::new(HashMap::new());
+}
+
+fn scope() -> web_sys::DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: &FromWorker) {
+    let text = serde_json::to_string(message).expect("worker messages serialize");
+    if let Err(error) = scope().post_message(&JsValue::from_str(&text)) {
+        web_sys::console::error_2(&"bitdistill worker: posting failed".into(), &error);
+    }
+}
+
+/// Starts listening: the binary's exported `worker_main`, which `web/worker.js` calls once the module is
+/// initialised.
+pub fn worker_main() {
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
+        let Some(text) = event.data().as_string() else { return };
+        match serde_json::from_str::<ToWorker>(&text) {
+            Ok(message) => wasm_bindgen_futures::spawn_local(handle(message)),
+            Err(error) => web_sys::console::error_1(&format!("bitdistill worker: bad message {text}: {error}").into()),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&FromWorker::Ready);
+}
+
+async fn handle(message: ToWorker) {
+    match message {
+        ToWorker::Translate { job, model, request } => {
+            post(&match translate(job, &model, &request).await {
+                Ok(done) => done,
+                Err(message) => FromWorker::Failed { job, message },
+            });
+        }
+    }
+}
+
+async fn translate(job: u64, url: &str, request: &TranslationRequest) -> Result<FromWorker, String> {
+    let loaded = model(url).await?;
+    let (translation, seconds) = request
+        .run(&loaded, |text| {
+            post(&FromWorker::Text {
+                job,
+                text: text.to_string(),
+            })
+        })
+        .map_err(|e| format!("{url}: {e}"))?;
+    Ok(FromWorker::Done {
+        job,
+        text: translation.text,
+        tokens: translation.tokens,
+        seconds,
+        engine: loaded.engine.to_string(),
+    })
+}
+
+/// The model at `url`, fetched and loaded the first time. Both run on the CPU engine, as the CLI's
+/// `--engine native` does: a packed student on the ternary × int8 kernel, a teacher on f32 projections.
+async fn model(url: &str) -> Result<Rc<Loaded>, String> {
+    if let Some(loaded) = MODELS.with(|models| models.borrow().get(url).cloned()) {
+        return Ok(loaded);
+    }
+    let files = fetch_model(url).await?;
+    let loaded =
+        Rc::new(Loaded::from_files(&files, None, Engine::Native, BackendKind::Flex).map_err(|e| e.to_string())?);
+    MODELS.with(|models| models.borrow_mut().insert(url.to_string(), loaded.clone()));
+    Ok(loaded)
+}
