@@ -1,6 +1,6 @@
 //! Choosing the compute backend at run time.
 
-use burn::tensor::{Device, DeviceKind};
+use burn::tensor::Device;
 
 /// The backends this crate is built and tested with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -11,8 +11,11 @@ pub enum BackendKind {
     #[default]
     Flex,
     /// burn's NdArray CPU backend (multi-threaded natively; deprecated by burn 0.22, kept for existing run files).
+    /// Not in the browser build, which has Flex only (README, "Web").
+    #[cfg(not(target_arch = "wasm32"))]
     Ndarray,
-    /// burn's wgpu backend (Vulkan, Metal, DX12; WGSL shaders), on the default adapter.
+    /// burn's wgpu backend (Vulkan, Metal, DX12; WGSL shaders), on the default adapter. Not in the browser build.
+    #[cfg(not(target_arch = "wasm32"))]
     Wgpu,
 }
 
@@ -22,9 +25,11 @@ impl BackendKind {
     #[allow(deprecated)]
     pub fn device(self) -> Device {
         match self {
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Ndarray => Device::ndarray(),
             Self::Flex => Device::flex(),
-            Self::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
         }
     }
 
@@ -32,7 +37,9 @@ impl BackendKind {
     pub fn burn_label(self) -> &'static str {
         match self {
             Self::Flex => "burn (Flex)",
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Ndarray => "burn (NdArray)",
+            #[cfg(not(target_arch = "wasm32"))]
             Self::Wgpu => "burn (wgpu)",
         }
     }

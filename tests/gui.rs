@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
+use bitdistill::checkpoint::{Checkpoint, ModelFiles, SaveDtype, save_checkpoint};
 use bitdistill::distill::{RelationReduction, student_from_teacher};
 use bitdistill::export::{ExportFormat, export_student};
 use bitdistill::generate::{Engine, GenerationConfig, Loaded};
 use bitdistill::gui::{
-    AttentionPanel, CompareSection, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel, SelfTest,
-    SelfTestRun, Settings, StudioApp, Template, TernaryView, TrainPanel, TranslatePanel, colour, install_fonts, matrix,
-    model_bytes,
+    AttentionPanel, CompareSection, Heatmap, ModelPanel, OpenedModel, Panel, QuantizePanel, ReportPanel,
+    SELFTEST_TRAIN_STEPS, SelfTest, SelfTestRun, Settings, StudioApp, Template, TernaryView, TrainPanel,
+    TranslatePanel, colour, install_fonts, matrix, model_bytes,
 };
 use bitdistill::infer::EmbeddingStorage;
 use bitdistill::kernels::Kernels;
@@ -399,8 +399,13 @@ fn the_app_switches_panels_and_keeps_its_settings() {
 fn packed_demo_student(dir: &std::path::Path) -> std::path::PathBuf {
     let teacher = bitdistill::demo::assets_dir().join("tiny-hymt");
     let device = BackendKind::Ndarray.device();
-    let (config, model) =
-        student_from_teacher(&teacher, SublnPlacement::Paper, serde_json::Value::Null, &device).unwrap();
+    let (config, model) = student_from_teacher(
+        &ModelFiles::dir(&teacher),
+        SublnPlacement::Paper,
+        serde_json::Value::Null,
+        &device,
+    )
+    .unwrap();
     let latent = dir.join("latent");
     save_checkpoint(&model, &config, &latent, SaveDtype::F32, false, None).unwrap();
     std::fs::copy(teacher.join("tokenizer.json"), latent.join("tokenizer.json")).unwrap();
@@ -695,4 +700,77 @@ fn the_translate_self_test_reports_what_the_cli_path_translates() {
     }
     assert_eq!(result["student_engine"], "ternary CPU engine");
     assert_eq!(result["teacher_engine"], "burn (Flex)");
+}
+
+#[test]
+fn the_train_self_test_reports_two_finite_steps_of_every_loss_term_and_attention_maps() {
+    let dir = common::temp_dir("gui-selftest-train");
+    common::training::training_setup(&dir);
+    let extra = "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 50\nlambda = 1.0\ngamma = 100.0\n\n[optim]\nbatch_size = 2\n\n[checkpoint]\nevery = 0\n";
+    let run_file = common::training::write_run_file(&dir, "selftest", extra);
+    let mut settings = Settings::web();
+    settings.run_file = run_file.display().to_string();
+    let reported = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let sink = reported.clone();
+    let mut app = StudioApp::new(settings, None);
+    let test = SelfTest::from_query("?selftest=train").unwrap().unwrap();
+    app.selftest = Some(SelfTestRun::new(test, move |result| *sink.borrow_mut() = Some(result)));
+    let mut harness = studio_harness(|ui, app: &mut StudioApp| app.show(ui), app);
+    harness.run_steps(1);
+    assert_eq!(
+        harness.state().panel,
+        Panel::Train,
+        "the self-test drives the Train panel"
+    );
+    step_until(&mut harness, |app| app.selftest.is_none());
+    let result = reported.borrow_mut().take().expect("one report");
+    assert_eq!(result["errors"], serde_json::json!([]));
+    // Two steps (not the run file's 50), each with its cross-entropy and both distillation terms, all finite,
+    // and the total their weighted sum: CE + λ·LD + γ·AD with the run file's λ 1 and γ 100.
+    let values = |key: &str| -> Vec<f64> {
+        result[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {result}"))
+            .iter()
+            .map(|v| {
+                v.as_f64()
+                    .unwrap_or_else(|| panic!("{key} holds {v}: not a finite number"))
+            })
+            .collect()
+    };
+    let (losses, ce, ld, ad) = (
+        values("losses"),
+        values("ce"),
+        values("logits_kd"),
+        values("attention_kd"),
+    );
+    assert_eq!(losses.len(), SELFTEST_TRAIN_STEPS);
+    for step in 0..SELFTEST_TRAIN_STEPS {
+        assert!(losses[step].is_finite() && ce[step] > 0.0 && ld[step] >= 0.0 && ad[step] >= 0.0);
+        let sum = ce[step] + 1.0 * ld[step] + 100.0 * ad[step];
+        assert!(
+            (losses[step] - sum).abs() < 1e-4 * sum,
+            "step {step}: {} vs {sum}",
+            losses[step]
+        );
+    }
+    // The snapshot at the last step brings the Attention panel its maps: one per query head of the fixture.
+    assert_eq!(result["attention_maps"], serde_json::json!(4));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_example_sentence_fills_the_source_and_its_languages() {
+    let panel = TranslatePanel::new(String::new(), String::new());
+    let mut harness = studio_harness(|ui, panel: &mut TranslatePanel| panel.ui(ui), panel);
+    harness.run_steps(1);
+    harness.get_by_label("Examples").click();
+    harness.run_steps(2);
+    harness.get_by_label("en→zh: Close the window").click();
+    harness.run_steps(2);
+    let panel = harness.state();
+    assert_eq!(
+        (panel.from.as_str(), panel.to.as_str(), panel.source.as_str()),
+        ("en", "zh", "Close the window")
+    );
 }

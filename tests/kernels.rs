@@ -6,7 +6,7 @@
 mod common;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::Checkpoint;
+use bitdistill::checkpoint::{Checkpoint, ModelFiles};
 use bitdistill::data::BatchTensors;
 use bitdistill::distill::{RelationKind, RelationOptions, RelationReduction, relation_kl, student_from_teacher};
 use bitdistill::kernels::{Kernels, fused, int8_ste, reference_ternary_matmul, ternary_ste};
@@ -286,8 +286,13 @@ fn ternary_matmul_equals_the_integer_reference_exactly() {
 #[test]
 fn student_forward_and_gradients_agree_between_kernel_paths() {
     let device = device().autodiff();
-    let (_, student) =
-        student_from_teacher(&fixture_dir(), SublnPlacement::Paper, serde_json::Value::Null, &device).unwrap();
+    let (_, student) = student_from_teacher(
+        &ModelFiles::dir(fixture_dir()),
+        SublnPlacement::Paper,
+        serde_json::Value::Null,
+        &device,
+    )
+    .unwrap();
     let ids = Tensor::<2, Int>::from_data(
         TensorData::new(vec![3i64, 141, 59, 265, 358, 97, 93, 238], [1, 8]),
         &device,
@@ -328,8 +333,13 @@ fn stage3_terms_under_the_official_conventions_agree_between_kernel_paths() {
         .load_model(&device)
         .unwrap()
         .no_grad();
-    let (_, student) =
-        student_from_teacher(&fixture_dir(), SublnPlacement::Paper, serde_json::Value::Null, &device).unwrap();
+    let (_, student) = student_from_teacher(
+        &ModelFiles::dir(fixture_dir()),
+        SublnPlacement::Paper,
+        serde_json::Value::Null,
+        &device,
+    )
+    .unwrap();
     let stage3 = Stage3Section {
         relation_heads: 8,
         ..Stage3Section::default()

@@ -5,8 +5,10 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bitdistill::checkpoint::ModelFiles;
+use bitdistill::data::DataFiles;
 use bitdistill::distill::{LossPositions, RelationKind, RelationReduction, RelationStates};
-use bitdistill::train::{RunConfig, RunControl, RunOutcome, StepMetrics, TrainEvent, run};
+use bitdistill::train::{RunConfig, RunControl, RunFiles, RunOutcome, StepMetrics, TrainEvent, run, run_with};
 use common::temp_dir;
 use common::training::{training_setup, write_run_file};
 
@@ -20,6 +22,62 @@ fn steps_of(config: &RunConfig) -> Vec<StepMetrics> {
     .unwrap();
     assert!(matches!(outcome, RunOutcome::Finished(_)));
     steps
+}
+
+#[test]
+fn a_run_on_files_in_memory_trains_as_the_run_on_disk_and_writes_nothing() {
+    let dir = temp_dir("train-memory");
+    let teacher = training_setup(&dir);
+    let extra = "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 3\nlambda = 1.0\ngamma = 100.0\n\n[optim]\nbatch_size = 4\n\n[checkpoint]\nevery = 0\n\n[snapshot]\nevery = 0\n";
+    let mut config = RunConfig::from_file(&write_run_file(&dir, "disk", extra)).unwrap();
+    // Two Stage-2 steps of 4 blocks of 16 tokens, then three Stage-3 steps.
+    config.stage2.tokens = 2 * 4 * 16;
+    let on_disk = steps_of(&config);
+    assert_eq!(on_disk.len(), 5);
+
+    // What the browser hands over: the same bytes, named by the URL-like paths of its run file.
+    let read = |path: std::path::PathBuf| std::fs::read(path).unwrap();
+    let teacher_files =
+        ["config.json", "model.safetensors", "tokenizer.json"].map(|name| (name.to_string(), read(teacher.join(name))));
+    let mut browser = config.clone();
+    browser.teacher = "models/teacher".into();
+    browser.out = dir.join("browser-out");
+    browser.stage2.corpus = vec!["data/corpus.txt".into()];
+    browser.stage3.pairs = Some("data/pairs.jsonl".into());
+    let files = RunFiles {
+        teacher: ModelFiles::memory("models/teacher", teacher_files),
+        data: DataFiles::memory([
+            ("data/corpus.txt".into(), read(dir.join("corpus.txt"))),
+            ("data/pairs.jsonl".into(), read(dir.join("pairs.jsonl"))),
+        ]),
+        writes_out: false,
+    };
+    let mut in_memory = Vec::new();
+    let outcome = run_with(&browser, &files, false, &RunControl::default(), &mut |event| {
+        if let TrainEvent::Step(m) = event {
+            in_memory.push(m);
+        }
+    })
+    .unwrap();
+    assert_eq!(outcome, RunOutcome::FinishedUnwritten);
+    let terms = |m: &StepMetrics| (m.stage, m.step, m.loss, m.ce, m.logits_kd, m.attention_kd, m.grad_norm);
+    assert_eq!(
+        in_memory.iter().map(terms).collect::<Vec<_>>(),
+        on_disk.iter().map(terms).collect::<Vec<_>>()
+    );
+    assert!(
+        !browser.out.exists(),
+        "a run that keeps nothing wrote {}",
+        browser.out.display()
+    );
+
+    // A data file the run names but was not handed over is named in the error.
+    let mut missing = browser.clone();
+    missing.stage3.pairs = Some("data/other.jsonl".into());
+    missing.stage2.tokens = 0;
+    let error = run_with(&missing, &files, false, &RunControl::default(), &mut |_| {}).unwrap_err();
+    assert!(error.to_string().contains("data/other.jsonl"), "{error}");
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn mean(values: &[f64]) -> f64 {

@@ -2,7 +2,8 @@
 # The browser bundle: writes a static site into dist/ that any static server can serve (`dist/index.html`):
 # the app compiled to wasm32 (pkg/), its worker (worker.js), and the bundled teacher and its distilled, packed
 # 1.58-bit student as ordinary model directories (models/teacher/, models/student/) that the page fetches and
-# the CLI reads alike. Usage: bash web/build.sh
+# the CLI reads alike, and the browser's run file (train.toml) with the Stage-3 pairs it trains on (data/).
+# Usage: bash web/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,9 @@ rm -rf dist
 mkdir -p dist/models
 wasm-bindgen --target web --no-typescript --out-dir dist/pkg \
     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/debug/bitdistill.wasm"
-cp web/index.html web/worker.js dist/
+cp web/index.html web/worker.js web/train.toml dist/
+mkdir -p dist/data
+cp assets/data/train.jsonl dist/data/
 
 # A model directory's files as the loaders read them (no card, no training state).
 copy_model() {

@@ -5,8 +5,12 @@ over W3C WebDriver (chromedriver), and checks that
   * the page draws: a screenshot of the app is not blank (kept in the artifacts folder);
   * the translate self-test (`?selftest=translate&...`) of every sentence below equals what the native CLI
     (`bitdistill translate --engine native`) writes for the same model files, teacher and student alike;
+  * the train self-test (`?selftest=train`) runs two BitDistill Stage-3 steps of the site's run file
+    (train.toml) in the page's worker: every loss is finite, equals the CLI's `bitdistill distill` of the same
+    run file to float rounding, and the snapshot brings attention maps (screenshot of the Train panel kept);
 
-and prints the page's load time to its first translation and its tokens/s next to the native engine's.
+and prints the page's load time to its first translation, its tokens/s next to the native engine's, and its
+training rate.
 
 Usage: python3 web/check.py --bitdistill <binary> [--dist dist] [--artifacts <dir>]
 Only Python's standard library: no Selenium, no browser download.
@@ -17,6 +21,7 @@ import base64
 import functools
 import http.server
 import json
+import math
 import os
 import socket
 import struct
@@ -190,6 +195,64 @@ def native_rate(bitdistill, model, sentences, folder):
     return json.loads(output.stdout)["tokens_per_s"]
 
 
+# The browser's float sums run in another order than the native SIMD kernels': the losses agree to this
+# relative difference (measured: see the README's "Web").
+LOSS_TOLERANCE = 1e-3
+
+
+def native_training(bitdistill, dist, steps, folder):
+    """The per-step metrics of `bitdistill distill` on the site's run file, cut to the self-test's steps and
+    Stage 3 as the page runs it, with its paths made absolute and `out` in `folder`."""
+    with open(os.path.join(dist, "train.toml")) as file:
+        lines = file.read().splitlines()
+    absolute = {"teacher": os.path.abspath(os.path.join(dist, "models", "teacher")),
+                "pairs": os.path.abspath(os.path.join(dist, "data", "train.jsonl")),
+                "out": os.path.join(folder, "native-train"), "steps": steps, "tokens": 0, "every": steps}
+    rewritten = []
+    for line in lines:
+        key = line.split("=")[0].strip()
+        if key in absolute:
+            line = f"{key} = {json.dumps(absolute[key])}"
+        rewritten.append(line)
+    run_file = os.path.join(folder, "native-train.toml")
+    with open(run_file, "w") as file:
+        file.write("\n".join(rewritten) + "\n")
+    subprocess.run([bitdistill, "distill", "--config", run_file], capture_output=True, text=True, check=True)
+    with open(os.path.join(absolute["out"], "metrics.jsonl")) as file:
+        events = [json.loads(line) for line in file if line.strip()]
+    return [event for event in events if event.get("event") == "step"]
+
+
+def check_training(driver, site, args, failures):
+    """The train self-test against the CLI's run of the same file; what differs goes into `failures`."""
+    driver.open(f"{site}?selftest=train")
+    report, seconds = wait_for_selftest(driver, timeout=900)
+    with open(os.path.join(args.artifacts, "train.png"), "wb") as file:
+        file.write(driver.screenshot())
+    for error in report.get("errors") or []:
+        failures.append(f"train: the page reported: {error}")
+    losses = report.get("losses") or []
+    print(f"train self-test: {len(losses)} steps in {seconds:.1f} s (fetch and load included), losses {losses}, "
+          f"{report.get('attention_maps')} attention maps, {args.artifacts}/train.png")
+    if not losses or not all(isinstance(loss, (int, float)) and math.isfinite(loss) for loss in losses):
+        failures.append(f"train: the losses are not all finite numbers: {losses}")
+        return
+    if not report.get("attention_maps"):
+        failures.append("train: the snapshot brought no attention maps")
+    native = native_training(args.bitdistill, args.dist, len(losses), args.artifacts)
+    for key, name in (("losses", "loss"), ("ce", "ce"), ("logits_kd", "logits_kd"), ("attention_kd", "attention_kd")):
+        web_values, native_values = report.get(key) or [], [step[name] for step in native]
+        close = len(web_values) == len(native_values) and all(
+            abs(w - n) <= LOSS_TOLERANCE * max(abs(n), 1e-6) for w, n in zip(web_values, native_values))
+        print(f"train {key:12}: web {web_values} {'~=' if close else '!='} native {native_values}")
+        if not close:
+            failures.append(f"train: {key} in the browser {web_values}, natively {native_values}")
+    rates = report.get("tokens_per_second") or []
+    native_rates = [step["tokens_per_s"] for step in native]
+    print(f"training: {sum(rates) / len(rates):.0f} tokens/s in the browser, "
+          f"{sum(native_rates) / len(native_rates):.0f} natively (Flex, this machine's cores)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bitdistill", required=True, help="the native binary, for the reference translations")
@@ -247,6 +310,7 @@ def main():
                 if rate.get("tokens_per_second"):
                     web_tokens[side] = web_tokens.get(side, 0) + rate["tokens"]
                     web_seconds[side] = web_seconds.get(side, 0) + rate["tokens"] / rate["tokens_per_second"]
+        check_training(driver, site, args, failures)
     finally:
         driver.quit()
         chromedriver.terminate()
@@ -261,7 +325,8 @@ def main():
     if failures:
         print("\n".join(["web check FAILED:"] + failures), file=sys.stderr)
         sys.exit(1)
-    print(f"web check passed: {len(SENTENCES)} sentences, teacher and student equal to the CLI's")
+    print(f"web check passed: {len(SENTENCES)} sentences, teacher and student equal to the CLI's; "
+          "two training steps equal to the CLI's")
 
 
 if __name__ == "__main__":

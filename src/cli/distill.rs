@@ -46,6 +46,7 @@ pub fn run_distill(args: Args) -> anyhow::Result<()> {
     match run(&config, args.resume, &RunControl::default(), &mut log)? {
         RunOutcome::Finished(dir) => println!("model written to {}", dir.display()),
         RunOutcome::Stopped => println!("stopped; continue with --resume"),
+        RunOutcome::FinishedUnwritten => println!("finished; nothing written"),
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::{SaveDtype, save_checkpoint};
+use bitdistill::checkpoint::{ModelFiles, SaveDtype, save_checkpoint};
 use bitdistill::distill::student_from_teacher;
 use bitdistill::model::SublnPlacement;
 use bitdistill::tokenizer::TOKENIZER_FILE;
@@ -29,7 +29,7 @@ impl Student {
         let Student::Init(args) = self;
         let device = BackendKind::Flex.device();
         let provenance = serde_json::json!({"teacher": args.teacher, "stage": 1});
-        let (config, model) = student_from_teacher(&args.teacher, args.subln, provenance, &device)?;
+        let (config, model) = student_from_teacher(&ModelFiles::dir(&args.teacher), args.subln, provenance, &device)?;
         save_checkpoint(&model, &config, &args.out, SaveDtype::F32, false, None)?;
         let tokenizer = args.teacher.join(TOKENIZER_FILE);
         if tokenizer.exists() {

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::batch::Example;
+use super::files::DataFiles;
 use crate::error::{Error, Result};
 use crate::prompt::{Language, PromptKind, language, translation_prompt};
 use crate::tokenizer::Tokenizer;
@@ -23,8 +24,12 @@ fn find_language(code: &str, path: &Path, line: usize) -> Result<&'static Langua
 
 /// Reads pairs; `default_langs` (source, target) fill in languages a line does not give.
 pub fn read_pairs(path: &Path, default_langs: (&str, &str)) -> Result<Vec<Pair>> {
+    parse_pairs(path, &DataFiles::Disk.read_text(path)?, default_langs)
+}
+
+/// The pairs of `text`, the contents of `path` (whose extension says whether it is JSONL), as [`read_pairs`].
+pub fn parse_pairs(path: &Path, text: &str, default_langs: (&str, &str)) -> Result<Vec<Pair>> {
     let jsonl = path.extension().is_some_and(|e| e == "jsonl");
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut pairs = Vec::new();
     for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let number = index + 1;

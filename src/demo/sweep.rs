@@ -232,7 +232,9 @@ fn shared_stage2(base: &RunConfig, out: &Path, emit: &mut dyn FnMut(TrainEvent))
 fn finished(outcome: RunOutcome, what: &str) -> Result<PathBuf> {
     match outcome {
         RunOutcome::Finished(dir) => Ok(dir),
-        RunOutcome::Stopped => Err(Error::Invalid(format!("the sweep's {what} stopped early"))),
+        RunOutcome::Stopped | RunOutcome::FinishedUnwritten => {
+            Err(Error::Invalid(format!("the sweep's {what} stopped early")))
+        }
     }
 }
 

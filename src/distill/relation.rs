@@ -17,7 +17,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{self, Kernels};
+use crate::kernels::Kernels;
 use crate::model::{HunYuanConfig, QkvStates, QkvTrace};
 
 /// Fill value of masked relation scores: finite, so that 0·log 0 terms stay 0 instead of NaN.
@@ -182,15 +182,23 @@ fn key_mask(mask: &Tensor<2>, causal: bool) -> Tensor<3, Bool> {
 /// # Panics
 /// If `options.heads` does not divide W: callers check run files first with [`check_relation_heads`].
 pub fn relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
-    let [batch, len, width] = student.dims();
-    if !options.kernels.fuses(&student) || options.unfused_reason(width).is_some() {
-        return reference_relation_kl(student, teacher, mask, options);
+    // The browser build has no kernels (`Kernels::fuses` never holds there).
+    #[cfg(not(target_arch = "wasm32"))]
+    if options.kernels.fuses(&student) && options.unfused_reason(student.dims()[2]).is_none() {
+        return fused_relation_kl(student, teacher, mask, options);
     }
+    reference_relation_kl(student, teacher, mask, options)
+}
+
+/// [`relation_kl`] on the WGSL kernel.
+#[cfg(not(target_arch = "wasm32"))]
+fn fused_relation_kl(student: Tensor<3>, teacher: Tensor<3>, mask: Tensor<2>, options: &RelationOptions) -> Tensor<1> {
+    let [batch, len, width] = student.dims();
     let heads = options.heads;
     let (student, scale) = relation_vectors(student, heads, options.kind);
     let (teacher, _) = relation_vectors(teacher, heads, options.kind);
     let flat = |a: Tensor<4>| a.reshape([batch, len, width]);
-    let mean = kernels::fused::relation_kl(flat(student), flat(teacher), mask, heads, scale, options.causal);
+    let mean = crate::kernels::fused::relation_kl(flat(student), flat(teacher), mask, heads, scale, options.causal);
     reduce(mean, options)
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use burn::tensor::{Device, TensorData};
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, ModelFiles};
 use crate::error::{Error, Result};
 use crate::model::{HunYuan, HunYuanConfig, StudentConfig, SublnPlacement, WeightSource};
 
@@ -23,17 +23,17 @@ impl WeightSource for StudentInit<'_> {
     }
 }
 
-/// Builds the Stage-1 student of the teacher checkpoint in `teacher_dir`.
+/// Builds the Stage-1 student of the teacher checkpoint made of `teacher_files`.
 pub fn student_from_teacher(
-    teacher_dir: &Path,
+    teacher_files: &ModelFiles,
     subln: SublnPlacement,
     provenance: serde_json::Value,
     device: &Device,
 ) -> Result<(HunYuanConfig, HunYuan)> {
-    let mut teacher = Checkpoint::open(teacher_dir)?;
+    let mut teacher = Checkpoint::from_files(teacher_files, None)?;
     if teacher.config.student.is_some() {
         return Err(Error::config(
-            teacher_dir.join("config.json"),
+            teacher_files.path("config.json"),
             "this is already a BitDistill student (it has a `bitdistill` section); give the full-precision teacher",
         ));
     }

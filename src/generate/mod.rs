@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-pub use loaded::{Engine, Loaded, LoadedModel, load_tokenizer};
+pub use loaded::{Engine, Loaded, LoadedModel, load_tokenizer, tokenizer_of};
 pub use request::TranslationRequest;
 pub use sampling::{Sampling, apply_repetition_penalty, argmax, candidate_distribution, sample};
 pub use translate::{Translation, Translator, reply_stop_tokens};

@@ -45,6 +45,9 @@ impl Panel {
     }
 }
 
+/// The browser's run file, as the site serves it (`web/build.sh` copies `web/train.toml`).
+pub const WEB_RUN_FILE: &str = "train.toml";
+
 /// What survives a restart (eframe storage): paths, the open panel, the smoothing.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
@@ -71,11 +74,11 @@ impl Settings {
     }
 
     /// The web page's: the bundled teacher and its distilled student as the site serves them
-    /// (`web/build.sh` puts them under `models/`), on the Translate panel.
+    /// (`web/build.sh` puts them under `models/`) and the browser's run file, on the Translate panel.
     pub fn web() -> Self {
         Self {
             model_dir: "models/teacher".into(),
-            run_file: String::new(),
+            run_file: WEB_RUN_FILE.into(),
             panel: Panel::Translate,
             smoothing: 0.6,
             teacher_dir: "models/teacher".into(),
@@ -165,7 +168,7 @@ impl StudioApp {
             tour.advance(ui.ctx(), &mut self.panel, &mut self.train, &mut self.translate);
         }
         if let Some(selftest) = &mut self.selftest {
-            selftest.advance(ui.ctx(), &mut self.panel, &mut self.translate);
+            selftest.advance(ui.ctx(), &mut self.panel, &mut self.translate, &mut self.train);
             if selftest.is_done() {
                 self.selftest = None;
             }

@@ -26,6 +26,17 @@ pub fn background<T: Send + 'static>(
     Promise::from_ready(guarded())
 }
 
+/// Runs the async `job` (a fetch, then light work) on the page's event loop; its result arrives through the
+/// promise. The browser's way to load what the desktop reads from disk on a thread.
+#[cfg(target_arch = "wasm32")]
+pub fn fetch_job<T: Send + 'static>(
+    job: impl std::future::Future<Output = JobResult<T>> + 'static,
+) -> Promise<JobResult<T>> {
+    let (sender, promise) = Promise::new();
+    wasm_bindgen_futures::spawn_local(async move { sender.send(job.await) });
+    promise
+}
+
 /// Starts `job` on its own named thread (native only: in the browser, translation, the one job that streams, runs
 /// in a Web Worker instead, `crate::web`).
 #[cfg(not(target_arch = "wasm32"))]

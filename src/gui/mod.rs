@@ -36,7 +36,7 @@ pub use history::{RunHistory, smooth};
 pub use model_panel::{ModelPanel, OpenedModel, model_bytes};
 pub use quantize_panel::QuantizePanel;
 pub use report_panel::{ExportRequest, ReportPanel, export_report};
-pub use selftest::{SelfTest, SelfTestRun};
+pub use selftest::{SELFTEST_TRAIN_STEPS, SelfTest, SelfTestRun};
 pub use ternary_view::TernaryView;
 pub use train_panel::TrainPanel;
 pub use translate_panel::{Side, Template, TranslatePanel};

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use egui::Ui;
 use poll_promise::Promise;
 
+#[cfg(not(target_arch = "wasm32"))]
 use super::background::background;
+#[cfg(target_arch = "wasm32")]
+use super::background::fetch_job;
 
 use super::file_dialog::{Browse, Pick};
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, ModelFiles};
 use crate::model::{HunYuanConfig, ParamBreakdown};
 
 /// An opened checkpoint: config, tensors mapped, not decoded.
@@ -50,15 +53,28 @@ impl ModelPanel {
         }
     }
 
-    /// Opens `self.path` on a background thread.
+    /// Opens `self.path` on a background thread (in the browser: fetches the model directory at that URL).
     pub fn load(&mut self) {
         let dir = PathBuf::from(self.path.trim());
         self.error = None;
-        self.loading = Some(background("open-model", move || {
-            Checkpoint::open(&dir)
+        let open = |dir: PathBuf, files: &ModelFiles| {
+            Checkpoint::from_files(files, None)
                 .map(|checkpoint| Arc::new(OpenedModel { dir, checkpoint }))
                 .map_err(|e| e.to_string())
-        }));
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.loading = Some(background("open-model", move || {
+                open(dir.clone(), &ModelFiles::dir(&dir))
+            }));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.loading = Some(fetch_job(async move {
+                let files = crate::web::fetch_model(&dir.to_string_lossy()).await?;
+                open(dir, &files)
+            }));
+        }
     }
 
     /// Takes a finished load; true when a model has just arrived.

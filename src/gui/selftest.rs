@@ -1,18 +1,25 @@
 //! The page's self-test hook for automated checks: opened with
 //! `?selftest=translate&from=en&to=pt&text=<url-encoded>`, the app translates the text greedily in its Translate
 //! panel with the teacher and the student, exactly as a user pressing Translate, and reports one JSON object
-//! (`{"teacher": ..., "student": ..., "student_engine": ...}`; the page logs it, see `web.rs`).
+//! (`{"teacher": ..., "student": ..., "student_engine": ...}`; the page logs it, see `web.rs`). With
+//! `?selftest=train` it runs the Train panel's run file for two Stage-3 steps, as a user pressing Start, and
+//! reports the steps' losses (`{"losses": [...], ...}`).
 
 use serde_json::{Value, json};
 
 use super::app::Panel;
+use super::train_panel::TrainPanel;
 use super::translate_panel::{Template, TranslatePanel};
 
 /// What the query asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SelfTest {
     Translate { from: String, to: String, text: String },
+    Train,
 }
+
+/// Optimizer steps of the train self-test.
+pub const SELFTEST_TRAIN_STEPS: usize = 2;
 
 impl SelfTest {
     /// Reads `?selftest=...` from a URL's query string (with or without the `?`); `Ok(None)` without one.
@@ -34,7 +41,8 @@ impl SelfTest {
                 to: get("to").ok_or("selftest=translate needs to=<language code>")?,
                 text: get("text").ok_or("selftest=translate needs text=<url-encoded text>")?,
             })),
-            Some(other) => Err(format!("unknown selftest `{other}` (known: translate)")),
+            Some("train") => Ok(Some(Self::Train)),
+            Some(other) => Err(format!("unknown selftest `{other}` (known: translate, train)")),
         }
     }
 }
@@ -62,8 +70,8 @@ fn percent_decode(text: &str) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("`{text}` does not decode to UTF-8"))
 }
 
-/// A self-test under way: it fills the Translate panel on the first frame, presses Translate, and reports once
-/// both columns have finished.
+/// A self-test under way: on its first frame it opens the panel and presses the button (once the run file is
+/// there), and it reports once the panel's job has finished.
 pub struct SelfTestRun {
     test: SelfTest,
     started: bool,
@@ -84,25 +92,85 @@ impl SelfTestRun {
     }
 
     /// One frame of the self-test.
-    pub fn advance(&mut self, ctx: &egui::Context, panel: &mut Panel, translate: &mut TranslatePanel) {
-        let SelfTest::Translate { from, to, text } = &self.test;
+    pub fn advance(
+        &mut self,
+        ctx: &egui::Context,
+        panel: &mut Panel,
+        translate: &mut TranslatePanel,
+        train: &mut TrainPanel,
+    ) {
         if !self.started {
-            *panel = Panel::Translate;
-            translate.source = text.clone();
-            translate.from = from.clone();
-            translate.to = to.clone();
-            translate.template = Template::Plain;
-            translate.translate(ctx);
-            self.started = true;
+            self.started = match &self.test {
+                SelfTest::Translate { from, to, text } => {
+                    *panel = Panel::Translate;
+                    translate.source = text.clone();
+                    translate.from = from.clone();
+                    translate.to = to.clone();
+                    translate.template = Template::Plain;
+                    translate.translate(ctx);
+                    true
+                }
+                SelfTest::Train => {
+                    *panel = Panel::Train;
+                    self.start_training(ctx, train)
+                }
+            };
             return;
         }
-        if translate.is_running() {
+        let busy = match self.test {
+            SelfTest::Translate { .. } => translate.is_running(),
+            SelfTest::Train => train.is_running(),
+        };
+        if busy {
             return;
         }
         if let Some(report) = self.report.take() {
-            report(translate_report(translate));
+            report(match self.test {
+                SelfTest::Translate { .. } => translate_report(translate),
+                SelfTest::Train => train_report(train),
+            });
         }
     }
+
+    /// Starts the run file's Stage 3 (with its losses: CE, and for BitDistill λ·LD + γ·AD) for [`SELFTEST_TRAIN_STEPS`] steps (no Stage 2), with a snapshot at the
+    /// end; true once started. A run file that failed to load is reported at once.
+    fn start_training(&mut self, ctx: &egui::Context, train: &mut TrainPanel) -> bool {
+        if train.is_loading() {
+            return false;
+        }
+        let Some(config) = &mut train.config else {
+            let message = train.message.clone().unwrap_or_else(|| "no run file".into());
+            if let Some(report) = self.report.take() {
+                report(json!({ "losses": [], "errors": [message] }));
+            }
+            return true;
+        };
+        config.stage2.tokens = 0;
+        config.stage3.steps = SELFTEST_TRAIN_STEPS;
+        config.snapshot.every = SELFTEST_TRAIN_STEPS;
+        train.start(false, ctx);
+        true
+    }
+}
+
+/// What a finished train self-test reports: each step's total loss and its terms, whether the snapshot came
+/// with attention maps, and any failure.
+fn train_report(train: &TrainPanel) -> Value {
+    let steps = &train.history.steps;
+    let snapshot = train.history.latest_snapshot.as_deref();
+    let mut errors: Vec<String> = train.history.failed.iter().cloned().collect();
+    if steps.len() != SELFTEST_TRAIN_STEPS && errors.is_empty() {
+        errors.push(format!("{} steps ran, not {SELFTEST_TRAIN_STEPS}", steps.len()));
+    }
+    json!({
+        "losses": steps.iter().map(|m| m.loss).collect::<Vec<_>>(),
+        "ce": steps.iter().map(|m| m.ce).collect::<Vec<_>>(),
+        "logits_kd": steps.iter().map(|m| m.logits_kd).collect::<Vec<_>>(),
+        "attention_kd": steps.iter().map(|m| m.attention_kd).collect::<Vec<_>>(),
+        "tokens_per_second": steps.iter().map(|m| m.tokens_per_s).collect::<Vec<_>>(),
+        "attention_maps": snapshot.map_or(0, |s| s.heads),
+        "errors": errors,
+    })
 }
 
 /// What a finished translate self-test reports.
@@ -138,6 +206,7 @@ mod tests {
     fn the_query_names_the_test_and_its_text() {
         assert_eq!(SelfTest::from_query("").unwrap(), None);
         assert_eq!(SelfTest::from_query("?lang=pt").unwrap(), None);
+        assert_eq!(SelfTest::from_query("?selftest=train").unwrap(), Some(SelfTest::Train));
         assert_eq!(
             SelfTest::from_query("?selftest=translate&from=en&to=zh&text=Open+the+file%2E%20Now%21").unwrap(),
             Some(SelfTest::Translate {
@@ -163,7 +232,7 @@ mod tests {
         assert!(
             SelfTest::from_query("?selftest=dance")
                 .unwrap_err()
-                .contains("unknown selftest `dance`")
+                .contains("unknown selftest `dance` (known: translate, train)")
         );
         assert!(
             SelfTest::from_query("?selftest=translate&to=pt&text=%G1")

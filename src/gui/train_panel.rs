@@ -17,6 +17,12 @@ use crate::model::SublnPlacement;
 use crate::report::LOSS_TERMS;
 use crate::train::{Method, RunConfig, RunOutcome};
 
+/// The backends a run can pick: the browser build has Flex only (README, "Web").
+#[cfg(not(target_arch = "wasm32"))]
+const TRAINING_BACKENDS: &[BackendKind] = &[BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu];
+#[cfg(target_arch = "wasm32")]
+const TRAINING_BACKENDS: &[BackendKind] = &[BackendKind::Flex];
+
 pub struct TrainPanel {
     pub config: Option<RunConfig>,
     pub run_file: String,
@@ -26,6 +32,9 @@ pub struct TrainPanel {
     pub worker: Option<TrainingWorker>,
     pub message: Option<String>,
     browse: Browse,
+    /// The run file being fetched (the browser's).
+    #[cfg(target_arch = "wasm32")]
+    loading: Option<poll_promise::Promise<Result<RunConfig, String>>>,
 }
 
 impl TrainPanel {
@@ -39,19 +48,47 @@ impl TrainPanel {
             worker: None,
             message: None,
             browse: Browse::default(),
+            #[cfg(target_arch = "wasm32")]
+            loading: None,
         };
         panel.load_run_file();
         panel
     }
 
+    /// Reads the run file (in the browser: fetches it from the site; it arrives in a later [`Self::poll`]).
     pub fn load_run_file(&mut self) {
-        match RunConfig::from_file(&PathBuf::from(self.run_file.trim())) {
+        let path = PathBuf::from(self.run_file.trim());
+        #[cfg(not(target_arch = "wasm32"))]
+        self.loaded(RunConfig::from_file(&path).map_err(|e| e.to_string()));
+        #[cfg(target_arch = "wasm32")]
+        {
+            self.loading = Some(super::background::fetch_job(async move {
+                let url = path.to_string_lossy();
+                let bytes = crate::web::fetch_bytes(&url)
+                    .await?
+                    .ok_or_else(|| format!("{url}: not found (404)"))?;
+                let text = String::from_utf8(bytes).map_err(|_| format!("{url}: not UTF-8 text"))?;
+                RunConfig::from_text(&path, &text).map_err(|e| e.to_string())
+            }));
+        }
+    }
+
+    fn loaded(&mut self, config: Result<RunConfig, String>) {
+        match config {
             Ok(config) => {
                 self.config = Some(config);
                 self.message = None;
             }
-            Err(e) => self.message = Some(e.to_string()),
+            Err(e) => self.message = Some(e),
         }
+    }
+
+    /// Whether the run file is still being fetched.
+    pub fn is_loading(&self) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        return self.loading.is_some();
+        #[cfg(not(target_arch = "wasm32"))]
+        false
     }
 
     fn save_run_file(&mut self) {
@@ -80,21 +117,31 @@ impl TrainPanel {
         self.worker = Some(TrainingWorker::start(config, resume, move || ctx.request_repaint()));
     }
 
-    /// Moves the worker's new events into the history.
+    /// Moves the worker's new events into the history (and, in the browser, a fetched run file into the form).
     pub fn poll(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(promise) = self.loading.take() {
+            match promise.try_take() {
+                Ok(config) => self.loaded(config),
+                Err(promise) => self.loading = Some(promise),
+            }
+        }
         if let Some(worker) = &mut self.worker {
             for event in worker.drain() {
                 self.history.push(event);
             }
             if let Some(Ok(RunOutcome::Stopped)) = worker.outcome() {
-                self.message = Some("stopped after a checkpoint: Resume continues from it".into());
+                self.message = Some(match TrainingWorker::STEERABLE {
+                    true => "stopped after a checkpoint: Resume continues from it".into(),
+                    false => "stopped (the browser keeps no checkpoints)".into(),
+                });
             }
         }
     }
 
     pub fn stop(&mut self) {
         if let Some(worker) = &self.worker {
-            worker.control.stop();
+            worker.stop();
         }
     }
 
@@ -107,12 +154,7 @@ impl TrainPanel {
                 choice(ui, "method", &mut c.method, &methods);
                 let placements = [SublnPlacement::Paper, SublnPlacement::All, SublnPlacement::None];
                 choice(ui, "SubLN", &mut c.student.subln, &placements);
-                choice(
-                    ui,
-                    "backend",
-                    &mut c.backend,
-                    &[BackendKind::Ndarray, BackendKind::Flex, BackendKind::Wgpu],
-                );
+                choice(ui, "backend", &mut c.backend, TRAINING_BACKENDS);
                 choice(ui, "kernels", &mut c.kernels, &[Kernels::Fused, Kernels::Reference]);
                 let label = ui.label("Stage-2 tokens");
                 ui.add(egui::DragValue::new(&mut c.stage2.tokens).speed(512))
@@ -186,8 +228,11 @@ impl TrainPanel {
             if self.browse.button(ui, &mut self.run_file, Pick::File) | ui.button("Load").clicked() {
                 self.load_run_file();
             }
-            if ui.button("Save").clicked() {
+            if TrainingWorker::STEERABLE && ui.button("Save").clicked() {
                 self.save_run_file();
+            }
+            if self.is_loading() {
+                ui.spinner();
             }
         });
         self.form(ui);
@@ -199,6 +244,13 @@ impl TrainPanel {
                 .clicked()
             {
                 self.start(false, ui.ctx());
+            }
+            if !TrainingWorker::STEERABLE {
+                if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+                    self.stop();
+                }
+                ui.label("(in the browser a run trains in a worker of the page: it can be stopped, not paused)");
+                return;
             }
             if ui.add_enabled(running && !paused, egui::Button::new("Pause")).clicked()
                 && let Some(w) = &self.worker

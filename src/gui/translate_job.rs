@@ -62,6 +62,9 @@ impl Jobs {
                     engine,
                 },
                 FromWorker::Failed { message, .. } => Update::Failed(message),
+                other @ (FromWorker::Train { .. } | FromWorker::Trained { .. }) => {
+                    Update::Failed(format!("the translation worker answered {other:?}"))
+                }
                 FromWorker::Ready => return,
             };
             let _ = sender.send(update);

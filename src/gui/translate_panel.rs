@@ -145,6 +145,17 @@ impl Side {
     }
 }
 
+/// Sentences of the bundled demo's domain (desktop-software strings, held out of its training data), in both of
+/// its directions: what a visitor of the web page tries first.
+pub const EXAMPLES: [(&str, &str, &str); 6] = [
+    ("en", "pt", "Open the file and save your changes."),
+    ("en", "pt", "The document could not be saved because the disk is full."),
+    ("en", "pt", "Show hidden files"),
+    ("en", "zh", "Close the window"),
+    ("en", "zh", "Search for files"),
+    ("en", "zh", "The network is not available."),
+];
+
 pub struct TranslatePanel {
     pub source: String,
     /// Language codes; an empty source lets the text decide (Han characters select the Chinese template).
@@ -282,6 +293,21 @@ impl TranslatePanel {
             }
             Template::Plain | Template::Formatted => {}
         }
+        ui.horizontal(|ui| {
+            let label = ui.label("Examples");
+            egui::ComboBox::from_id_salt("examples")
+                .selected_text("pick a sentence")
+                .show_ui(ui, |ui| {
+                    for (from, to, text) in EXAMPLES {
+                        if ui.selectable_label(false, format!("{from}→{to}: {text}")).clicked() {
+                            (self.from, self.to, self.source) = (from.into(), to.into(), text.into());
+                            self.template = Template::Plain;
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
         let label = ui.label("Source text");
         ui.add(
             egui::TextEdit::multiline(&mut self.source)

@@ -224,8 +224,11 @@ impl OptimSection {
     /// The shard count this run uses on `backend` (see [`Self::shards`]).
     pub fn shards_on(&self, backend: BackendKind) -> usize {
         match (self.shards, backend) {
+            (0, BackendKind::Flex) => rayon::current_num_threads(),
+            #[cfg(not(target_arch = "wasm32"))]
+            (0, BackendKind::Ndarray) => rayon::current_num_threads(),
+            #[cfg(not(target_arch = "wasm32"))]
             (0, BackendKind::Wgpu) => 1,
-            (0, BackendKind::Flex | BackendKind::Ndarray) => rayon::current_num_threads(),
             (n, _) => n,
         }
     }
@@ -283,10 +286,18 @@ impl RunConfig {
     /// the key (unknown keys, wrong types) or the missing path.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut config: Self = toml::from_str(&text).map_err(|e| Error::config(path, e.to_string().trim_end()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        config.resolve_paths(base);
-        config.validate(path)?;
+        let config = Self::from_text(path, &text)?;
+        config.validate_files(path)?;
+        Ok(config)
+    }
+
+    /// Parses the text of the run file at `path` (a file or, in the browser, a URL path) and checks its values,
+    /// not its files (which the browser fetches and checks as it does): relative paths are taken from the
+    /// folder of `path`.
+    pub fn from_text(path: &Path, text: &str) -> Result<Self> {
+        let mut config: Self = toml::from_str(text).map_err(|e| Error::config(path, e.to_string().trim_end()))?;
+        config.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        config.validate_values(path)?;
         Ok(config)
     }
 
@@ -305,6 +316,12 @@ impl RunConfig {
 
     /// The checks every run file passes (files exist, numbers in range); errors name `path` and the key.
     pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+        self.validate_files(path)?;
+        self.validate_values(path)
+    }
+
+    /// The files the run reads exist.
+    fn validate_files(&self, path: &Path) -> Result<()> {
         let missing =
             |key: &str, file: &Path| Error::config(path, format!("`{key}`: {} does not exist", file.display()));
         if !self.teacher.join("config.json").exists() {
@@ -313,28 +330,39 @@ impl RunConfig {
         if let Some(init) = self.student.init.as_ref().filter(|d| !d.join("config.json").exists()) {
             return Err(missing("student.init", &init.join("config.json")));
         }
-        if self.stage2.tokens > 0 && self.method != Method::BitnetSft {
-            if self.stage2.corpus.is_empty() {
-                return Err(Error::config(
-                    path,
-                    "`stage2.corpus`: Stage 2 has tokens > 0 but no corpus files",
-                ));
-            }
-            if let Some(file) = self.stage2.corpus.iter().find(|f| !f.exists()) {
-                return Err(missing("stage2.corpus", file));
-            }
+        if self.runs_stage2()
+            && let Some(file) = self.stage2.corpus.iter().find(|f| !f.exists())
+        {
+            return Err(missing("stage2.corpus", file));
         }
-        if self.stage3.steps > 0 {
-            match &self.stage3.pairs {
-                None => {
-                    return Err(Error::config(
-                        path,
-                        "`stage3.pairs`: Stage 3 has steps > 0 but no pairs file",
-                    ));
-                }
-                Some(file) if !file.exists() => return Err(missing("stage3.pairs", file)),
-                Some(_) => {}
-            }
+        if let Some(file) = self
+            .stage3
+            .pairs
+            .as_ref()
+            .filter(|f| self.stage3.steps > 0 && !f.exists())
+        {
+            return Err(missing("stage3.pairs", file));
+        }
+        Ok(())
+    }
+
+    fn runs_stage2(&self) -> bool {
+        self.stage2.tokens > 0 && self.method != Method::BitnetSft
+    }
+
+    /// Each stage that runs has its data, and the numbers are in range.
+    fn validate_values(&self, path: &Path) -> Result<()> {
+        if self.runs_stage2() && self.stage2.corpus.is_empty() {
+            return Err(Error::config(
+                path,
+                "`stage2.corpus`: Stage 2 has tokens > 0 but no corpus files",
+            ));
+        }
+        if self.stage3.steps > 0 && self.stage3.pairs.is_none() {
+            return Err(Error::config(
+                path,
+                "`stage3.pairs`: Stage 3 has steps > 0 but no pairs file",
+            ));
         }
         let counts = [
             ("optim.batch_size", self.optim.batch_size),

@@ -4,21 +4,27 @@ use std::path::Path;
 
 use super::config::RunConfig;
 use super::events::Stage;
-use crate::data::{Example, pack_corpus, pair_example, read_pairs};
+use crate::data::{DataFiles, Example, pack_corpus, pair_example, parse_pairs};
 use crate::error::Result;
 use crate::tokenizer::Tokenizer;
 
 /// Stage 2's packed corpus blocks, or Stage 3's formatted translation pairs.
-pub fn stage_examples(stage: Stage, config: &RunConfig, tokenizer: &Tokenizer, eos: u32) -> Result<Vec<Example>> {
+pub fn stage_examples(
+    stage: Stage,
+    config: &RunConfig,
+    data: &DataFiles,
+    tokenizer: &Tokenizer,
+    eos: u32,
+) -> Result<Vec<Example>> {
     match stage {
         Stage::Pretrain => {
             let files: Vec<&Path> = config.stage2.corpus.iter().map(|p| p.as_path()).collect();
-            pack_corpus(&files, tokenizer, eos, config.stage2.block_len)
+            pack_corpus(&files, data, tokenizer, eos, config.stage2.block_len)
         }
         Stage::Distill => {
             let stage3 = &config.stage3;
             let path = stage3.pairs.as_deref().expect("validated: Stage 3 has a pairs file");
-            read_pairs(path, (&stage3.source_lang, &stage3.target_lang))?
+            parse_pairs(path, &data.read_text(path)?, (&stage3.source_lang, &stage3.target_lang))?
                 .iter()
                 .map(|pair| pair_example(pair, tokenizer, stage3.max_len))
                 .collect()

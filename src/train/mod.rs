@@ -4,6 +4,7 @@ mod checkpoint;
 mod config;
 mod data;
 mod events;
+mod files;
 mod grads;
 mod progress;
 mod schedule;
@@ -16,8 +17,9 @@ pub use config::{
     CheckpointSection, Method, OptimSection, RunConfig, SnapshotSection, Stage2Section, Stage3Section, StudentSection,
 };
 pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
+pub use files::RunFiles;
 pub use grads::{clip_global_norm, global_norm, read_scalar};
 pub use progress::{StepRate, short_duration};
 pub use schedule::cosine_with_warmup;
 pub use snapshot::{HISTOGRAM_BINS, HISTOGRAM_RANGE, attention_input_errors, layer_weight_stats};
-pub use trainer::{RunControl, RunOutcome, run};
+pub use trainer::{RunControl, RunOutcome, run, run_with};

@@ -5,17 +5,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsAccumulator, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
+use web_time::Instant;
 
 use super::checkpoint::{TrainState, complete_checkpoints, read_checkpoint, write_checkpoint};
 use super::config::{Method, RunConfig};
 use super::data::{stage_examples, stage_steps};
 use super::events::{Stage, StepMetrics, TrainEvent};
+use super::files::RunFiles;
 use super::grads::clip_global_norm;
 use super::schedule::cosine_with_warmup;
 use super::shards::{LossValues, ShardedPass};
@@ -24,6 +25,7 @@ use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
 use crate::data::{EpochSampler, Example, TokenBatch};
 use crate::distill::{Stage3Objective, check_compatible, check_relation_heads, student_from_teacher};
 use crate::error::{Error, Result};
+use crate::generate::tokenizer_of;
 use crate::kernels::runs_kernels;
 use crate::model::{HunYuan, HunYuanConfig, SublnPlacement};
 use crate::quant::warmup_blend;
@@ -84,12 +86,15 @@ impl RunControl {
 pub enum RunOutcome {
     /// All stages done; the student directory.
     Finished(PathBuf),
+    /// All stages done by a run that writes nothing ([`RunFiles::writes_out`] off: the browser's).
+    FinishedUnwritten,
     /// Stopped on request after checkpointing; `--resume` continues.
     Stopped,
 }
 
 struct Run<'a> {
     config: &'a RunConfig,
+    files: &'a RunFiles,
     objective: Stage3Objective,
     device: Device,
     teacher: HunYuan,
@@ -98,21 +103,39 @@ struct Run<'a> {
     emit: &'a mut dyn FnMut(TrainEvent),
 }
 
-/// Runs (or, with `resume`, continues) the run file's stages and writes the student to `out/student`.
+/// Runs (or, with `resume`, continues) the run file's stages on the files it names and writes the student to
+/// `out/student`.
 pub fn run(
     config: &RunConfig,
     resume: bool,
     control: &RunControl,
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<RunOutcome> {
+    run_with(config, &RunFiles::disk(config), resume, control, emit)
+}
+
+/// [`run`] on `files`: the teacher and data handed over (from disk or memory), writing under `out` only where
+/// `files.writes_out` says so.
+pub fn run_with(
+    config: &RunConfig,
+    files: &RunFiles,
+    resume: bool,
+    control: &RunControl,
+    emit: &mut dyn FnMut(TrainEvent),
+) -> Result<RunOutcome> {
     let device = config.backend.device().autodiff();
-    let mut teacher_checkpoint = Checkpoint::open(&config.teacher)?;
+    let mut teacher_checkpoint = Checkpoint::from_files(&files.teacher, None)?;
     let teacher = teacher_checkpoint.load_model(&device)?.no_grad();
-    let tokenizer = Tokenizer::from_file(&config.teacher.join(TOKENIZER_FILE))?;
+    let tokenizer = tokenizer_of(&files.teacher)?.ok_or_else(|| {
+        Error::config(
+            files.teacher.path(TOKENIZER_FILE),
+            "the teacher has no tokenizer, which a run needs",
+        )
+    })?;
     let layers = teacher_checkpoint.config.num_hidden_layers;
     if let Some(layer) = config.stage3.layer.filter(|&l| l >= layers) {
         return Err(Error::config(
-            config.teacher.join("config.json"),
+            files.teacher.path("config.json"),
             format!(
                 "the run file's `stage3.layer` is {layer}, but this model's layers are 0..={}",
                 layers - 1
@@ -125,9 +148,8 @@ pub fn run(
     let distills_relations =
         config.method == Method::Bitdistill && config.stage3.steps > 0 && config.stage3.gamma > 0.0;
     if distills_relations {
-        check_relation_heads(&teacher_checkpoint.config, config.stage3.relation_heads).map_err(|message| {
-            Error::config(config.teacher.join("config.json"), format!("the run file's {message}"))
-        })?;
+        check_relation_heads(&teacher_checkpoint.config, config.stage3.relation_heads)
+            .map_err(|message| Error::config(files.teacher.path("config.json"), format!("the run file's {message}")))?;
     }
 
     let subln = match config.method {
@@ -153,13 +175,16 @@ pub fn run(
             let model = checkpoint.load_model(&device)?;
             (checkpoint.config.clone(), model)
         }
-        None => student_from_teacher(&config.teacher, subln, provenance, &device)?,
+        None => student_from_teacher(&files.teacher, subln, provenance, &device)?,
     };
     let mut student = student.with_kernels(config.kernels);
 
     let checkpoints = config.out.join("checkpoints");
     let mut resumed: Option<(TrainState, Vec<u8>)> = None;
-    if resume && let Some(latest) = complete_checkpoints(&checkpoints)?.pop() {
+    if resume
+        && files.writes_out
+        && let Some(latest) = complete_checkpoints(&checkpoints)?.pop()
+    {
         let (state, model_bytes, optimizer_bytes) = read_checkpoint(&latest)?;
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model_bytes))
             .map_err(|e| Error::Invalid(format!("{}: {e}", latest.display())))?;
@@ -169,6 +194,7 @@ pub fn run(
 
     let mut run = Run {
         config,
+        files,
         objective,
         device,
         teacher,
@@ -196,14 +222,20 @@ pub fn run(
         }
     }
 
+    if !files.writes_out {
+        (run.emit)(TrainEvent::Finished {
+            student: "not written (this run keeps nothing)".into(),
+        });
+        return Ok(RunOutcome::FinishedUnwritten);
+    }
     let student_dir = config.out.join(if config.method == Method::FullPrecision {
         "model"
     } else {
         "student"
     });
     save_checkpoint(&student, &run.student_config, &student_dir, SaveDtype::F32, false, None)?;
-    let tokenizer_path = config.teacher.join(TOKENIZER_FILE);
-    std::fs::copy(&tokenizer_path, student_dir.join(TOKENIZER_FILE)).map_err(|e| Error::io(&tokenizer_path, e))?;
+    let tokenizer_path = student_dir.join(TOKENIZER_FILE);
+    crate::atomic::write_atomic(&tokenizer_path, &files.teacher.read(TOKENIZER_FILE)?)?;
     (run.emit)(TrainEvent::Finished {
         student: student_dir.display().to_string(),
     });
@@ -226,7 +258,7 @@ impl Run<'_> {
             .first()
             .copied()
             .unwrap_or(self.tokenizer.chat.end_of_reply);
-        let examples = stage_examples(stage, config, &self.tokenizer, eos)?;
+        let examples = stage_examples(stage, config, &self.files.data, &self.tokenizer, eos)?;
         let total_steps = stage_steps(stage, config);
         let stage_seed = config.seed ^ (stage as u64 + 1);
         let mut sampler = match stage {
@@ -269,7 +301,9 @@ impl Run<'_> {
         while state.step < total_steps {
             control.wait_while_paused();
             if control.stopped() {
-                self.checkpoint(&student, &optimizer, &state, checkpoints)?;
+                if self.files.writes_out {
+                    self.checkpoint(&student, &optimizer, &state, checkpoints)?;
+                }
                 return Ok((student, true));
             }
             let started = Instant::now();
@@ -350,7 +384,7 @@ impl Run<'_> {
                 );
                 (self.emit)(TrainEvent::Snapshot(Box::new(snapshot)));
             }
-            if due(config.checkpoint.every) || state.step == total_steps {
+            if self.files.writes_out && (due(config.checkpoint.every) || state.step == total_steps) {
                 last_good = Some(self.checkpoint(&student, &optimizer, &state, checkpoints)?);
             }
         }

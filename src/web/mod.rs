@@ -12,7 +12,7 @@ mod fetch;
 mod worker;
 
 #[cfg(target_arch = "wasm32")]
-pub use client::translate;
+pub use client::{WorkerClient, train, translate};
 #[cfg(target_arch = "wasm32")]
 pub use fetch::{fetch_bytes, fetch_model};
 #[cfg(target_arch = "wasm32")]

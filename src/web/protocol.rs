@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::generate::TranslationRequest;
+use crate::train::{RunConfig, TrainEvent};
 
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -14,6 +15,9 @@ pub enum ToWorker {
         model: String,
         request: TranslationRequest,
     },
+    /// Train the run file's stages on the CPU backend, fetching its teacher and data files by the paths it gives
+    /// (URLs relative to the page); nothing is written.
+    Train { job: u64, config: Box<RunConfig> },
 }
 
 /// Worker → page.
@@ -38,19 +42,32 @@ pub enum FromWorker {
         job: u64,
         message: String,
     },
+    /// One event of a training job.
+    Train {
+        job: u64,
+        event: TrainEvent,
+    },
+    /// The training job ran all its stages.
+    Trained {
+        job: u64,
+    },
 }
 
 impl FromWorker {
     pub fn job(&self) -> Option<u64> {
         match self {
             Self::Ready => None,
-            Self::Text { job, .. } | Self::Done { job, .. } | Self::Failed { job, .. } => Some(*job),
+            Self::Text { job, .. }
+            | Self::Done { job, .. }
+            | Self::Failed { job, .. }
+            | Self::Train { job, .. }
+            | Self::Trained { job } => Some(*job),
         }
     }
 
     /// Whether this is the job's last message.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Done { .. } | Self::Failed { .. })
+        matches!(self, Self::Done { .. } | Self::Failed { .. } | Self::Trained { .. })
     }
 }
 
@@ -94,5 +111,34 @@ mod tests {
         };
         assert_eq!((text.job(), text.is_final()), (Some(4), false));
         assert_eq!((FromWorker::Ready.job(), FromWorker::Ready.is_final()), (None, false));
+        let event = FromWorker::Train {
+            job: 5,
+            event: TrainEvent::Notice {
+                message: "the browser trains on the CPU".into(),
+            },
+        };
+        let back: FromWorker = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+        assert_eq!((back.job(), back.is_final()), (Some(5), false));
+        assert_eq!(back, event);
+        assert_eq!(
+            (
+                FromWorker::Trained { job: 5 }.job(),
+                FromWorker::Trained { job: 5 }.is_final()
+            ),
+            (Some(5), true)
+        );
+        let config = RunConfig::from_text(
+            std::path::Path::new("site/train.toml"),
+            "teacher = \"models/teacher\"\nout = \"\"\n[stage2]\ntokens = 0\n[stage3]\npairs = \"data/pairs.jsonl\"\n",
+        )
+        .unwrap();
+        let ask = ToWorker::Train {
+            job: 6,
+            config: Box::new(config),
+        };
+        assert_eq!(
+            serde_json::from_str::<ToWorker>(&serde_json::to_string(&ask).unwrap()).unwrap(),
+            ask
+        );
     }
 }

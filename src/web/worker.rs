@@ -8,10 +8,12 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::fetch::fetch_model;
+use super::fetch::{fetch_bytes, fetch_model};
 use super::protocol::{FromWorker, ToWorker};
 use crate::backend::BackendKind;
+use crate::data::DataFiles;
 use crate::generate::{Engine, Loaded, TranslationRequest};
+use crate::train::{RunConfig, RunControl, RunFiles, RunOutcome, run_with};
 
 thread_local! {
     /// Models by URL, loaded on first use.
@@ -45,13 +47,38 @@ pub fn worker_main() {
 }
 
 async fn handle(message: ToWorker) {
-    match message {
-        ToWorker::Translate { job, model, request } => {
-            post(&match translate(job, &model, &request).await {
-                Ok(done) => done,
-                Err(message) => FromWorker::Failed { job, message },
-            });
-        }
+    let (job, answer) = match message {
+        ToWorker::Translate { job, model, request } => (job, translate(job, &model, &request).await),
+        ToWorker::Train { job, config } => (job, train(job, &config).await),
+    };
+    post(&answer.unwrap_or_else(|message| FromWorker::Failed { job, message }));
+}
+
+/// Fetches the run's teacher and data files, then trains, posting every event. The steps run back to back in
+/// this worker (the page draws meanwhile); the page stops a run by ending the worker.
+async fn train(job: u64, config: &RunConfig) -> Result<FromWorker, String> {
+    let teacher = fetch_model(&config.teacher.to_string_lossy()).await?;
+    let mut data = Vec::new();
+    let corpus = config.stage2.corpus.iter().filter(|_| config.stage2.tokens > 0);
+    for path in corpus.chain(config.stage3.pairs.iter().filter(|_| config.stage3.steps > 0)) {
+        let url = path.to_string_lossy();
+        let bytes = fetch_bytes(&url)
+            .await?
+            .ok_or_else(|| format!("{url}: not found (404)"))?;
+        data.push((path.clone(), bytes));
+    }
+    let files = RunFiles {
+        teacher,
+        data: DataFiles::memory(data),
+        writes_out: false,
+    };
+    let outcome = run_with(config, &files, false, &RunControl::default(), &mut |event| {
+        post(&FromWorker::Train { job, event })
+    })
+    .map_err(|e| e.to_string())?;
+    match outcome {
+        RunOutcome::FinishedUnwritten => Ok(FromWorker::Trained { job }),
+        other => Err(format!("the run ended as {other:?}")),
     }
 }
 

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
+use bitdistill::checkpoint::{Checkpoint, ModelFiles, SaveDtype, save_checkpoint};
 use bitdistill::distill::student_from_teacher;
 use bitdistill::export::{ExportFormat, write_export};
 use bitdistill::generate::{LanguageModel, argmax};
@@ -94,7 +94,12 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             let mut checkpoint = Checkpoint::open(dir)?;
             (checkpoint.config.clone(), checkpoint.load_model(&device)?)
         }
-        None => student_from_teacher(&teacher, SublnPlacement::All, serde_json::Value::Null, &device)?,
+        None => student_from_teacher(
+            &ModelFiles::dir(&teacher),
+            SublnPlacement::All,
+            serde_json::Value::Null,
+            &device,
+        )?,
     };
     let engine = NativeModel::from_burn(&student, &config, EmbeddingStorage::Bf16);
     drop(student);
@@ -237,7 +242,12 @@ pub fn decode_case(args: DecodeCaseArgs) -> anyhow::Result<()> {
                     let mut checkpoint = Checkpoint::open(dir)?;
                     (checkpoint.config.clone(), checkpoint.load_model(&device)?)
                 }
-                None => student_from_teacher(&args.teacher, SublnPlacement::All, serde_json::Value::Null, &device)?,
+                None => student_from_teacher(
+                    &ModelFiles::dir(&args.teacher),
+                    SublnPlacement::All,
+                    serde_json::Value::Null,
+                    &device,
+                )?,
             };
             (Box::new(model.frozen_for_inference()), burn_bytes(&config))
         }
