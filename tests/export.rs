@@ -6,8 +6,7 @@ mod common;
 use std::process::Command;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::{Checkpoint, ModelFiles};
-use bitdistill::distill::student_from_teacher;
+use bitdistill::checkpoint::Checkpoint;
 use bitdistill::export::{ExportFormat, export_student, write_export};
 use bitdistill::infer::{EmbeddingStorage, NativeLinear, NativeModel, load_native};
 use bitdistill::model::{Projection, SublnPlacement};
@@ -15,7 +14,7 @@ use bitdistill::quant::int8_codes;
 use bitdistill::ternary::{Int8Activations, PackedTernary, dot_shifted_portable};
 use burn::module::Param;
 use burn::tensor::{Int, Tensor, TensorData};
-use common::{fixture_dir, init_student, relative_l2, temp_dir, values};
+use common::{fixture_dir, fixture_student, init_student, relative_l2, temp_dir, values};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -98,13 +97,7 @@ fn burn_logits(student: &bitdistill::model::HunYuan, device: &burn::tensor::Devi
 fn engine_matches_the_fake_quant_student_and_every_layout_reloads_exactly() {
     let device = BackendKind::Ndarray.device();
     for placement in [SublnPlacement::Paper, SublnPlacement::All] {
-        let (config, student) = student_from_teacher(
-            &ModelFiles::dir(fixture_dir()),
-            placement,
-            serde_json::Value::Null,
-            &device,
-        )
-        .unwrap();
+        let (config, student) = fixture_student(placement, &device);
         let reference = burn_logits(&student, &device);
         let engine = NativeModel::from_burn(&student, &config, EmbeddingStorage::F32);
         let logits = engine.forward(&IDS, &mut engine.new_cache(), true);
@@ -146,13 +139,7 @@ fn engine_matches_the_fake_quant_student_and_every_layout_reloads_exactly() {
 #[test]
 fn engine_and_exports_keep_the_official_codes_at_half_delta() {
     let device = BackendKind::Ndarray.device();
-    let (config, mut student) = student_from_teacher(
-        &ModelFiles::dir(fixture_dir()),
-        SublnPlacement::All,
-        serde_json::Value::Null,
-        &device,
-    )
-    .unwrap();
+    let (config, mut student) = fixture_student(SublnPlacement::All, &device);
     let (rows, cols) = (config.kv_dim(), config.hidden_size);
     let (weights, expected) = common::threshold_tiles(rows * cols);
     let Projection::Ternary(k_proj) = &mut student.layers[0].self_attn.k_proj else {
@@ -179,13 +166,7 @@ fn engine_and_exports_keep_the_official_codes_at_half_delta() {
 #[test]
 fn linear_bytes_shrink_by_the_packing_ratio() {
     let device = BackendKind::Ndarray.device();
-    let (config, student) = student_from_teacher(
-        &ModelFiles::dir(fixture_dir()),
-        SublnPlacement::All,
-        serde_json::Value::Null,
-        &device,
-    )
-    .unwrap();
+    let (config, student) = fixture_student(SublnPlacement::All, &device);
     let (hidden, layers, vocab) = (config.hidden_size, config.num_hidden_layers, config.vocab_size);
     let linears = config.param_breakdown().linears;
     for (storage, embedding_bytes) in [

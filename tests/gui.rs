@@ -360,7 +360,7 @@ fn the_ui_keeps_drawing_frames_while_a_run_trains() {
     }
     harness.run_steps(2);
     let history = &harness.state().train.history;
-    assert!(history.finished.is_some(), "{:?}", history.failed);
+    assert!(history.finished, "{:?}", history.failed);
     assert!(!history.steps.is_empty() && history.latest_snapshot.is_some());
     assert!(frames >= 10, "only {frames} frames while training");
     assert!(

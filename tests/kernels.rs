@@ -6,9 +6,9 @@
 mod common;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::{Checkpoint, ModelFiles};
+use bitdistill::checkpoint::Checkpoint;
 use bitdistill::data::BatchTensors;
-use bitdistill::distill::{RelationKind, RelationOptions, RelationReduction, relation_kl, student_from_teacher};
+use bitdistill::distill::{RelationKind, RelationOptions, RelationReduction, relation_kl};
 use bitdistill::kernels::{Kernels, fused, int8_ste, reference_ternary_matmul, ternary_ste};
 use bitdistill::model::{Probes, Projection, SublnPlacement};
 use bitdistill::quant::{int8_codes, int8_fake_quant, straight_through, ternary_codes};
@@ -16,7 +16,7 @@ use bitdistill::ternary::pack::pack_kernel;
 use bitdistill::train::Stage3Section;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{fixture_dir, relative_l2};
+use common::{fixture_dir, fixture_student, relative_l2};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -286,13 +286,7 @@ fn ternary_matmul_equals_the_integer_reference_exactly() {
 #[test]
 fn student_forward_and_gradients_agree_between_kernel_paths() {
     let device = device().autodiff();
-    let (_, student) = student_from_teacher(
-        &ModelFiles::dir(fixture_dir()),
-        SublnPlacement::Paper,
-        serde_json::Value::Null,
-        &device,
-    )
-    .unwrap();
+    let (_, student) = fixture_student(SublnPlacement::Paper, &device);
     let ids = Tensor::<2, Int>::from_data(
         TensorData::new(vec![3i64, 141, 59, 265, 358, 97, 93, 238], [1, 8]),
         &device,
@@ -333,13 +327,7 @@ fn stage3_terms_under_the_official_conventions_agree_between_kernel_paths() {
         .load_model(&device)
         .unwrap()
         .no_grad();
-    let (_, student) = student_from_teacher(
-        &ModelFiles::dir(fixture_dir()),
-        SublnPlacement::Paper,
-        serde_json::Value::Null,
-        &device,
-    )
-    .unwrap();
+    let (_, student) = fixture_student(SublnPlacement::Paper, &device);
     let stage3 = Stage3Section {
         relation_heads: 8,
         ..Stage3Section::default()

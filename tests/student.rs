@@ -6,25 +6,18 @@ mod common;
 use std::process::Command;
 
 use bitdistill::backend::BackendKind;
-use bitdistill::checkpoint::{Checkpoint, ModelFiles, SafetensorsFile};
-use bitdistill::distill::student_from_teacher;
+use bitdistill::checkpoint::{Checkpoint, SafetensorsFile};
 use bitdistill::model::{Projection, SublnPlacement};
 use burn::tensor::{Int, Tensor, TensorData};
 use common::naive::NaiveModel;
-use common::{fixture_dir, init_student, reference, relative_l2, temp_dir, values};
+use common::{fixture_dir, fixture_student, init_student, reference, relative_l2, temp_dir, values};
 
 const IDS: [i64; 10] = [3, 141, 59, 265, 358, 97, 93, 238, 462, 64];
 
 #[test]
 fn paper_placement_puts_subln_on_o_proj_and_down_proj_only() {
     let device = BackendKind::Ndarray.device();
-    let (config, student) = student_from_teacher(
-        &ModelFiles::dir(fixture_dir()),
-        SublnPlacement::Paper,
-        serde_json::Value::Null,
-        &device,
-    )
-    .unwrap();
+    let (config, student) = fixture_student(SublnPlacement::Paper, &device);
     assert_eq!(config.student.as_ref().unwrap().subln, SublnPlacement::Paper);
     for layer in &student.layers {
         let (a, m) = (&layer.self_attn, &layer.mlp);
@@ -133,13 +126,7 @@ fn logits_and_generate_run_on_a_student_directory() {
 #[test]
 fn quantization_warmup_at_zero_is_the_teacher_and_at_one_the_student() {
     let device = BackendKind::Ndarray.device();
-    let (_, student) = student_from_teacher(
-        &ModelFiles::dir(fixture_dir()),
-        SublnPlacement::None,
-        serde_json::Value::Null,
-        &device,
-    )
-    .unwrap();
+    let (_, student) = fixture_student(SublnPlacement::None, &device);
     let teacher = Checkpoint::open(&fixture_dir()).unwrap().load_model(&device).unwrap();
     let ids = || Tensor::<2, Int>::from_data(TensorData::new(IDS.to_vec(), [1, IDS.len()]), &device);
     let quantized = values(student.logits(ids()));

@@ -7,10 +7,11 @@ over W3C WebDriver (chromedriver), and checks that
     (`bitdistill translate --engine native`) writes for the same model files, teacher and student alike;
   * the train self-test (`?selftest=train`) runs two BitDistill Stage-3 steps of the site's run file
     (train.toml) in the page's worker: every loss is finite, equals the CLI's `bitdistill distill` of the same
-    run file to float rounding, and the snapshot brings attention maps (screenshot of the Train panel kept);
+    run file within the tolerances below, and the snapshot brings attention maps (screenshot of the Train panel kept);
 
-and prints the page's load time to its first translation, its tokens/s next to the native engine's, and its
-training rate.
+and prints the page's load time to its first translation, its tokens/s next to the native engine's, its
+training rate, and, while each job ran, the longest gap between two of the page's frames and the tasks that
+blocked its thread for over 50 ms (the first job's include the page's start).
 
 Usage: python3 web/check.py --bitdistill <binary> [--dist dist] [--artifacts <dir>]
 Only Python's standard library: no Selenium, no browser download.
@@ -23,6 +24,7 @@ import http.server
 import json
 import math
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -107,6 +109,8 @@ class WebDriver:
         value = self.call("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}})
         self.session = value["sessionId"]
         version = value["capabilities"].get("browserVersion", "?")
+        # Tall enough for the Train panel's form and its curves in one screenshot.
+        self.command("POST", "window/rect", {"width": 1280, "height": 1100})
         print(f"chromium {version} under chromedriver")
 
     def command(self, method, name, body=None):
@@ -133,6 +137,33 @@ def wait_for_selftest(driver, timeout):
             return driver.script("return window.bitdistillSelftest"), time.monotonic() - started
         time.sleep(0.25)
     raise RuntimeError(f"no self-test report within {timeout} s")
+
+
+# A requestAnimationFrame loop and a long-task observer on the page's own thread. The longest gap between two
+# frames is how long the page went without drawing (its thread blocked, or the CPU busy elsewhere: on 2 cores the
+# worker and SwiftShader's rendering share them); the long tasks (over 50 ms) are what blocked the page's thread.
+FRAME_PROBE = """
+window.bitdistillFrames = {longest: 0, frames: 0, long_tasks: []};
+let last = performance.now();
+function frame(now) {
+    window.bitdistillFrames.longest = Math.max(window.bitdistillFrames.longest, now - last);
+    window.bitdistillFrames.frames += 1;
+    last = now;
+    requestAnimationFrame(frame);
+}
+requestAnimationFrame(frame);
+new PerformanceObserver(list => {
+    for (const task of list.getEntries()) window.bitdistillFrames.long_tasks.push(Math.round(task.duration));
+}).observe({type: "longtask"});
+"""
+
+
+def frame_report(driver):
+    """Frames drawn, the longest gap between two (ms) and the page thread's tasks over 50 ms (ms), since
+    FRAME_PROBE was installed."""
+    frames = driver.script("return window.bitdistillFrames") or {}
+    return (f"the page drew {frames.get('frames', 0)} frames, the longest gap between two "
+            f"{frames.get('longest', float('nan')):.0f} ms, tasks over 50 ms on its thread {frames.get('long_tasks')}")
 
 
 def png_colours(png):
@@ -195,9 +226,13 @@ def native_rate(bitdistill, model, sentences, folder):
     return json.loads(output.stdout)["tokens_per_s"]
 
 
-# The browser's float sums run in another order than the native SIMD kernels': the losses agree to this
-# relative difference (measured: see the README's "Web").
-LOSS_TOLERANCE = 1e-3
+# The browser's float sums run in another order than the native SIMD kernels', and a value that lands on an int8
+# or ternary rounding boundary then rounds the other way: on the same weights (step 1) the losses agree to this
+# relative difference. Each optimizer step amplifies it (Adam divides by the gradients' own size), so later steps
+# get the wider one: two native backends, Flex and NdArray, differ by 2.2e-3 in step 2's CE on this very run file
+# (2026-12-04), as much as the browser does.
+FIRST_STEP_TOLERANCE = 1e-3
+LATER_STEP_TOLERANCE = 1e-2
 
 
 def native_training(bitdistill, dist, steps, folder):
@@ -214,6 +249,8 @@ def native_training(bitdistill, dist, steps, folder):
         if key in absolute:
             line = f"{key} = {json.dumps(absolute[key])}"
         rewritten.append(line)
+    # A run that finds its out directory resumes from it: start afresh.
+    shutil.rmtree(absolute["out"], ignore_errors=True)
     run_file = os.path.join(folder, "native-train.toml")
     with open(run_file, "w") as file:
         file.write("\n".join(rewritten) + "\n")
@@ -226,7 +263,9 @@ def native_training(bitdistill, dist, steps, folder):
 def check_training(driver, site, args, failures):
     """The train self-test against the CLI's run of the same file; what differs goes into `failures`."""
     driver.open(f"{site}?selftest=train")
+    driver.script(FRAME_PROBE)
     report, seconds = wait_for_selftest(driver, timeout=900)
+    print(f"train self-test: {frame_report(driver)}")
     with open(os.path.join(args.artifacts, "train.png"), "wb") as file:
         file.write(driver.screenshot())
     for error in report.get("errors") or []:
@@ -243,7 +282,8 @@ def check_training(driver, site, args, failures):
     for key, name in (("losses", "loss"), ("ce", "ce"), ("logits_kd", "logits_kd"), ("attention_kd", "attention_kd")):
         web_values, native_values = report.get(key) or [], [step[name] for step in native]
         close = len(web_values) == len(native_values) and all(
-            abs(w - n) <= LOSS_TOLERANCE * max(abs(n), 1e-6) for w, n in zip(web_values, native_values))
+            abs(w - n) <= (FIRST_STEP_TOLERANCE if step == 0 else LATER_STEP_TOLERANCE) * max(abs(n), 1e-6)
+            for step, (w, n) in enumerate(zip(web_values, native_values)))
         print(f"train {key:12}: web {web_values} {'~=' if close else '!='} native {native_values}")
         if not close:
             failures.append(f"train: {key} in the browser {web_values}, natively {native_values}")
@@ -283,7 +323,9 @@ def main():
         for number, (source, target, text) in enumerate(SENTENCES):
             query = urllib.parse.urlencode({"selftest": "translate", "from": source, "to": target, "text": text})
             driver.open(f"{site}?{query}")
+            driver.script(FRAME_PROBE)
             report, seconds = wait_for_selftest(driver, timeout=300)
+            print(f"{text!r}: {frame_report(driver)}")
             if number == 0:
                 screenshot = driver.screenshot()
                 with open(os.path.join(args.artifacts, "translate.png"), "wb") as file:

@@ -1,5 +1,6 @@
 //! The Quantize explorer's activation probe: the error of int8-quantizing each token of a typed sentence at a
-//! layer's attention input. The model loads and runs on a background thread and is kept for the next sentence.
+//! layer's attention input (`crate::train::ProbeModel`). Natively the model loads and runs on a background thread
+//! and is kept for the next sentence; in the browser the page's worker does both (`crate::web::probe`).
 
 use std::path::PathBuf;
 
@@ -7,35 +8,21 @@ use egui::Ui;
 use egui_plot::{Bar, BarChart, Plot};
 use poll_promise::Promise;
 
-use super::background::background;
+use crate::train::ActivationErrors;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::train::ProbeModel;
 
-use crate::backend::BackendKind;
-use crate::checkpoint::Checkpoint;
-use crate::generate::load_tokenizer;
-use crate::model::HunYuan;
-use crate::tokenizer::Tokenizer;
-use crate::train::attention_input_errors;
-
-/// A model and its tokenizer, loaded once per directory.
-struct ProbeModel {
-    dir: PathBuf,
-    model: HunYuan,
-    tokenizer: Tokenizer,
-}
-
-/// One measurement: token labels and `[layer][token]` relative errors.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ActivationErrors {
-    pub tokens: Vec<String>,
-    pub errors: Vec<Vec<f64>>,
-}
-
+/// A measurement, with the model it was made on where this side keeps it (natively).
+#[cfg(not(target_arch = "wasm32"))]
 type Measured = Result<(Box<ProbeModel>, ActivationErrors), String>;
+#[cfg(target_arch = "wasm32")]
+type Measured = Result<ActivationErrors, String>;
 
 pub struct ActivationProbe {
     pub sentence: String,
     pub result: Option<ActivationErrors>,
     pub error: Option<String>,
+    #[cfg(not(target_arch = "wasm32"))]
     cached: Option<Box<ProbeModel>>,
     running: Option<Promise<Measured>>,
 }
@@ -46,33 +33,21 @@ impl Default for ActivationProbe {
             sentence: "Open the file and save your changes.".into(),
             result: None,
             error: None,
+            #[cfg(not(target_arch = "wasm32"))]
             cached: None,
             running: None,
         }
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn measure(cached: Option<Box<ProbeModel>>, dir: PathBuf, sentence: &str) -> Measured {
-    let probe = match cached.filter(|c| c.dir == dir) {
+    let probe = match cached.filter(|c| c.root() == dir) {
         Some(probe) => probe,
-        None => {
-            let tokenizer = load_tokenizer(&dir)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("{}: no tokenizer.json to encode the sentence with", dir.display()))?;
-            let device = BackendKind::Flex.device();
-            let model = Checkpoint::open(&dir)
-                .and_then(|mut c| c.load_model(&device))
-                .map_err(|e| e.to_string())?;
-            Box::new(ProbeModel { dir, model, tokenizer })
-        }
+        None => Box::new(ProbeModel::from_files(&crate::checkpoint::ModelFiles::dir(dir)).map_err(|e| e.to_string())?),
     };
-    let ids = probe.tokenizer.encode(sentence).map_err(|e| e.to_string())?;
-    if ids.is_empty() {
-        return Err("type a sentence first".into());
-    }
-    let errors = attention_input_errors(&probe.model, &ids, &BackendKind::Flex.device());
-    let tokens = probe.tokenizer.pieces(&ids);
-    Ok((probe, ActivationErrors { tokens, errors }))
+    let errors = probe.measure(sentence).map_err(|e| e.to_string())?;
+    Ok((probe, errors))
 }
 
 impl ActivationProbe {
@@ -80,21 +55,46 @@ impl ActivationProbe {
         self.running.is_some()
     }
 
-    /// Measures the sentence on the model in `dir` in the background.
+    /// Measures the sentence on the model in `dir` (in the browser: at that URL) in the background.
     pub fn start(&mut self, dir: PathBuf) {
-        let cached = self.cached.take();
         let sentence = self.sentence.clone();
         self.error = None;
-        self.running = Some(background("activation-probe", move || measure(cached, dir, &sentence)));
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let cached = self.cached.take();
+            self.running = Some(super::background::background("activation-probe", move || {
+                measure(cached, dir, &sentence)
+            }));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            use crate::web::protocol::FromWorker;
+            let (sender, promise) = Promise::new();
+            let mut sender = Some(sender);
+            crate::web::probe(&dir.to_string_lossy(), &sentence, move |answer| {
+                let measured = match answer {
+                    FromWorker::Probed { result, .. } => Ok(result),
+                    FromWorker::Failed { message, .. } => Err(message),
+                    other => Err(format!("the model worker answered {other:?}")),
+                };
+                if let Some(sender) = sender.take() {
+                    sender.send(measured);
+                }
+            });
+            self.running = Some(promise);
+        }
     }
 
     pub fn poll(&mut self) {
         let Some(promise) = self.running.take() else { return };
         match promise.try_take() {
+            #[cfg(not(target_arch = "wasm32"))]
             Ok(Ok((model, result))) => {
                 self.cached = Some(model);
                 self.result = Some(result);
             }
+            #[cfg(target_arch = "wasm32")]
+            Ok(Ok(result)) => self.result = Some(result),
             Ok(Err(message)) => self.error = Some(message),
             Err(promise) => self.running = Some(promise),
         }

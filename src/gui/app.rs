@@ -12,6 +12,7 @@ use super::selftest::SelfTestRun;
 use super::train_panel::TrainPanel;
 use super::translate_panel::TranslatePanel;
 use crate::report::METRICS_FILE;
+use crate::web::picked::PickedModel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Panel {
@@ -140,13 +141,19 @@ impl StudioApp {
     }
 
     pub fn settings(&self) -> Settings {
+        // A picked folder's `blob:` URLs end with the page: after a reload the field shows the served model again.
+        let web = Settings::web();
+        let lasting = |field: &str, served: String| match PickedModel::parse(field) {
+            Some(_) => served,
+            None => field.to_string(),
+        };
         Settings {
-            model_dir: self.model.path.clone(),
+            model_dir: lasting(&self.model.path, web.model_dir),
             run_file: self.train.run_file.clone(),
             panel: self.panel,
             smoothing: self.train.smoothing,
-            teacher_dir: self.translate.teacher.dir.clone(),
-            student_dir: self.translate.student.dir.clone(),
+            teacher_dir: lasting(&self.translate.teacher.dir, web.teacher_dir),
+            student_dir: lasting(&self.translate.student.dir, web.student_dir),
         }
     }
 
@@ -155,7 +162,7 @@ impl StudioApp {
         self.model.poll();
         self.train.poll();
         self.translate.poll();
-        if let Some(student) = &self.train.history.finished
+        if let Some(student) = &self.train.history.student
             && self.translate.student.dir.is_empty()
         {
             self.translate.student.dir = student.clone();

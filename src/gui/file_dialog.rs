@@ -1,6 +1,7 @@
 //! "Browse…" buttons: rfd's native dialogs (the XDG desktop portal on Linux) opened on a background thread, the
-//! chosen path written into the text field it belongs to on a later frame. The path fields stay the way to type a
-//! path, and the only way in the browser, where these buttons are not built.
+//! chosen path written into the text field it belongs to on a later frame. In the browser a folder field gets
+//! "Open folder…", the browser's folder picker, which writes the picked folder's address (`crate::web::picked`);
+//! a file field there has no button (a run file names its teacher and data relative to its own URL).
 
 /// What a dialog picks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +15,10 @@ pub enum Pick {
 pub struct Browse {
     #[cfg(not(target_arch = "wasm32"))]
     open: Option<poll_promise::Promise<Option<std::path::PathBuf>>>,
+    #[cfg(target_arch = "wasm32")]
+    open: Option<poll_promise::Promise<Option<Result<String, String>>>>,
+    #[cfg(target_arch = "wasm32")]
+    error: Option<String>,
 }
 
 impl Browse {
@@ -21,12 +26,40 @@ impl Browse {
     /// the frame a path arrives.
     pub fn button(&mut self, ui: &mut egui::Ui, field: &mut String, pick: Pick) -> bool {
         #[cfg(target_arch = "wasm32")]
-        {
-            let _ = (ui, field, pick);
-            false
-        }
+        return self.web_button(ui, field, pick);
         #[cfg(not(target_arch = "wasm32"))]
         self.native_button(ui, field, pick)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn web_button(&mut self, ui: &mut egui::Ui, field: &mut String, pick: Pick) -> bool {
+        if pick == Pick::File {
+            return false;
+        }
+        let mut arrived = false;
+        if let Some(promise) = self.open.take() {
+            match promise.try_take() {
+                Ok(Some(Ok(address))) => {
+                    *field = address;
+                    self.error = None;
+                    arrived = true;
+                }
+                Ok(Some(Err(message))) => self.error = Some(message),
+                Ok(None) => {}
+                Err(promise) => self.open = Some(promise),
+            }
+        }
+        if ui
+            .add_enabled(self.open.is_none(), egui::Button::new("Open folder…"))
+            .on_hover_text("a model folder of your own: config.json, tokenizer.json, model.safetensors")
+            .clicked()
+        {
+            self.open = Some(crate::web::pick_model_folder());
+        }
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        arrived
     }
 
     #[cfg(not(target_arch = "wasm32"))]

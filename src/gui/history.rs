@@ -10,7 +10,9 @@ pub struct RunHistory {
     pub shares: Vec<(usize, Vec<[f64; 3]>)>,
     pub latest_snapshot: Option<Box<Snapshot>>,
     pub stage: Option<(Stage, usize)>,
-    pub finished: Option<String>,
+    pub finished: bool,
+    /// Where the finished run wrote its student (none in the browser).
+    pub student: Option<String>,
     pub failed: Option<String>,
     /// The run's notices (e.g. a reference-path fallback), in order.
     pub notices: Vec<String>,
@@ -32,7 +34,10 @@ impl RunHistory {
                 ));
                 self.latest_snapshot = Some(snapshot);
             }
-            TrainEvent::Finished { student } => self.finished = Some(student),
+            TrainEvent::Finished { student } => {
+                self.finished = true;
+                self.student = student;
+            }
             TrainEvent::Failed { message } => self.failed = Some(message),
             TrainEvent::Notice { message } => self.notices.push(message),
             TrainEvent::Checkpoint { .. } | TrainEvent::StageFinished { .. } => {}
@@ -49,8 +54,11 @@ impl RunHistory {
         if let Some(message) = &self.failed {
             return format!("failed: {message}");
         }
-        if let Some(student) = &self.finished {
-            return format!("finished: student in {student}");
+        if self.finished {
+            return match &self.student {
+                Some(student) => format!("finished: student in {student}"),
+                None => "finished (nothing written: a run in the browser keeps no student)".into(),
+            };
         }
         let Some(last) = self.steps.last() else {
             return "not started".into();

@@ -24,7 +24,7 @@ mod translate_panel;
 mod web;
 mod worker;
 
-pub use activation_probe::{ActivationErrors, ActivationProbe};
+pub use activation_probe::ActivationProbe;
 #[cfg(not(target_arch = "wasm32"))]
 pub use app::{GuiOptions, run_gui};
 pub use app::{Panel, Settings, StudioApp};

@@ -15,6 +15,7 @@ use super::background::fetch_job;
 use super::file_dialog::{Browse, Pick};
 use crate::checkpoint::{Checkpoint, ModelFiles};
 use crate::model::{HunYuanConfig, ParamBreakdown};
+use crate::web::picked::display_name;
 
 /// An opened checkpoint: config, tensors mapped, not decoded.
 pub struct OpenedModel {
@@ -122,7 +123,7 @@ impl ModelPanel {
             Some(_) => "BitDistill student (latent weights)",
             None => "full-precision teacher",
         };
-        ui.label(format!("{} — {kind}", model.dir.display()));
+        ui.label(format!("{} — {kind}", display_name(&model.dir.to_string_lossy())));
         egui::Grid::new("architecture").striped(true).show(ui, |ui| {
             for (name, value) in [
                 ("hidden size", c.hidden_size),

@@ -48,7 +48,7 @@ impl ScreenshotTour {
             train.start(false, ctx);
             self.started = true;
         }
-        let trained = train.history.finished.is_some() || train.history.failed.is_some();
+        let trained = train.history.finished || train.history.failed.is_some();
         if !trained {
             return;
         }
@@ -60,7 +60,7 @@ impl ScreenshotTour {
         if current == Panel::Translate {
             // Translate with the teacher and the student just trained, and wait for both to finish.
             if self.frames_on_panel == 0 {
-                if let Some(student) = &train.history.finished {
+                if let Some(student) = &train.history.student {
                     translate.student.dir = student.clone();
                 }
                 translate.translate(ctx);

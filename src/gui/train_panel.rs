@@ -12,6 +12,7 @@ use super::history::{RunHistory, smooth, term_colour};
 use super::worker::TrainingWorker;
 use crate::backend::BackendKind;
 use crate::distill::{LossPositions, RelationKind, RelationReduction, RelationStates};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::kernels::Kernels;
 use crate::model::SublnPlacement;
 use crate::report::LOSS_TERMS;
@@ -155,6 +156,8 @@ impl TrainPanel {
                 let placements = [SublnPlacement::Paper, SublnPlacement::All, SublnPlacement::None];
                 choice(ui, "SubLN", &mut c.student.subln, &placements);
                 choice(ui, "backend", &mut c.backend, TRAINING_BACKENDS);
+                // The WGSL kernels run on wgpu: the browser's Flex-only build always takes the reference path.
+                #[cfg(not(target_arch = "wasm32"))]
                 choice(ui, "kernels", &mut c.kernels, &[Kernels::Fused, Kernels::Reference]);
                 let label = ui.label("Stage-2 tokens");
                 ui.add(egui::DragValue::new(&mut c.stage2.tokens).speed(512))

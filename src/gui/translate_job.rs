@@ -62,7 +62,7 @@ impl Jobs {
                     engine,
                 },
                 FromWorker::Failed { message, .. } => Update::Failed(message),
-                other @ (FromWorker::Train { .. } | FromWorker::Trained { .. }) => {
+                other @ (FromWorker::Train { .. } | FromWorker::Trained { .. } | FromWorker::Probed { .. }) => {
                     Update::Failed(format!("the translation worker answered {other:?}"))
                 }
                 FromWorker::Ready => return,

@@ -104,10 +104,10 @@ fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// Eight partial sums, the same association whatever the path, so SIMD and scalar agree to rounding.
-fn dot_lanes(len: usize, mut term: impl FnMut(usize) -> f32) -> f32 {
-    let mut lanes = [0f32; 8];
-    for i in 0..len {
+/// Eight partial sums, the same association whatever the path, so SIMD and scalar agree to rounding (wasm's
+/// bit for bit); `lanes` holds the sums of the terms before `start` (a SIMD path's).
+fn dot_lanes(mut lanes: [f32; 8], start: usize, len: usize, mut term: impl FnMut(usize) -> f32) -> f32 {
+    for i in start..len {
         lanes[i % 8] += term(i);
     }
     lanes.iter().sum()
@@ -119,7 +119,11 @@ pub fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
         // SAFETY: AVX2 and FMA are present (checked above).
         return unsafe { simd::dot_f32(w, x) };
     }
-    dot_lanes(w.len(), |i| w[i] * x[i])
+    #[cfg(target_arch = "wasm32")]
+    // SAFETY: a module with simd128 code runs only on engines that have it (`ternary::dot`).
+    return unsafe { simd128::dot_f32(w, x) };
+    #[cfg(not(target_arch = "wasm32"))]
+    dot_lanes([0.0; 8], 0, w.len(), |i| w[i] * x[i])
 }
 
 pub fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
@@ -128,7 +132,11 @@ pub fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
         // SAFETY: as above.
         return unsafe { simd::dot_bf16(w, x) };
     }
-    dot_lanes(w.len(), |i| w[i].to_f32() * x[i])
+    #[cfg(target_arch = "wasm32")]
+    // SAFETY: as above.
+    return unsafe { simd128::dot_bf16(w, x) };
+    #[cfg(not(target_arch = "wasm32"))]
+    dot_lanes([0.0; 8], 0, w.len(), |i| w[i].to_f32() * x[i])
 }
 
 pub fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
@@ -137,7 +145,74 @@ pub fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
         // SAFETY: as above.
         return unsafe { simd::dot_i8(w, x) };
     }
-    dot_lanes(w.len(), |i| w[i] as f32 * x[i])
+    #[cfg(target_arch = "wasm32")]
+    // SAFETY: as above.
+    return unsafe { simd128::dot_i8(w, x) };
+    #[cfg(not(target_arch = "wasm32"))]
+    dot_lanes([0.0; 8], 0, w.len(), |i| w[i] as f32 * x[i])
+}
+
+/// [`dot_lanes`] four lanes at a time in the browser: lanes 0-3 and 4-7 in two vectors, multiply then add as the
+/// scalar loop does (wasm has no fused multiply-add), so the sum equals the scalar one bit for bit.
+#[cfg(target_arch = "wasm32")]
+mod simd128 {
+    use std::arch::wasm32::*;
+
+    use half::bf16;
+
+    /// `load(i)` widens `w[i..i + 4]` to f32; `term(i)` is `w[i] · x[i]` for the tail.
+    #[target_feature(enable = "simd128")]
+    fn dot_with(len: usize, x: &[f32], load: impl Fn(usize) -> v128, term: impl Fn(usize) -> f32) -> f32 {
+        let (mut low, mut high) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        let full = len / 8 * 8;
+        for i in (0..full).step_by(8) {
+            // SAFETY: i + 8 ≤ full ≤ len = x.len().
+            let (x0, x1) = unsafe {
+                let p = x.as_ptr().add(i);
+                (v128_load(p as *const v128), v128_load(p.add(4) as *const v128))
+            };
+            low = f32x4_add(low, f32x4_mul(load(i), x0));
+            high = f32x4_add(high, f32x4_mul(load(i + 4), x1));
+        }
+        let lanes = [
+            f32x4_extract_lane::<0>(low),
+            f32x4_extract_lane::<1>(low),
+            f32x4_extract_lane::<2>(low),
+            f32x4_extract_lane::<3>(low),
+            f32x4_extract_lane::<0>(high),
+            f32x4_extract_lane::<1>(high),
+            f32x4_extract_lane::<2>(high),
+            f32x4_extract_lane::<3>(high),
+        ];
+        super::dot_lanes(lanes, full, len, term)
+    }
+
+    #[target_feature(enable = "simd128")]
+    pub unsafe fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
+        assert_eq!(w.len(), x.len());
+        // SAFETY: `dot_with` asks for i + 4 ≤ len.
+        let load = |i: usize| unsafe { v128_load(w.as_ptr().add(i) as *const v128) };
+        dot_with(w.len(), x, load, |i| w[i] * x[i])
+    }
+
+    #[target_feature(enable = "simd128")]
+    pub unsafe fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
+        assert_eq!(w.len(), x.len());
+        // SAFETY: as above, 8 bytes; bf16 is the high half of an f32, so widening is a 16-bit shift.
+        let load = |i: usize| i32x4_shl(unsafe { u32x4_load_extend_u16x4(w.as_ptr().add(i) as *const u16) }, 16);
+        dot_with(w.len(), x, load, |i| w[i].to_f32() * x[i])
+    }
+
+    #[target_feature(enable = "simd128")]
+    pub unsafe fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
+        assert_eq!(w.len(), x.len());
+        let load = |i: usize| {
+            // SAFETY: as above, 4 bytes.
+            let raw = unsafe { v128_load32_zero(w.as_ptr().add(i) as *const u32) };
+            f32x4_convert_i32x4(i32x4_extend_low_i16x8(i16x8_extend_low_i8x16(raw)))
+        };
+        dot_with(w.len(), x, load, |i| w[i] as f32 * x[i])
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -7,12 +7,17 @@
 
 use super::pack::BLOCK;
 
-/// `Σ_c (code_c + 1) · x_c` over one packed row: AVX2 when the CPU has it, NEON on every aarch64 CPU.
+/// `Σ_c (code_c + 1) · x_c` over one packed row: AVX2 when the CPU has it, NEON on every aarch64 CPU, simd128 in
+/// the browser.
 pub fn dot_shifted(row: &[u8], x: &[i8]) -> i32 {
     // SAFETY: NEON is part of the aarch64 baseline.
     #[cfg(target_arch = "aarch64")]
     return unsafe { dot_shifted_neon(row, x) };
-    #[cfg(not(target_arch = "aarch64"))]
+    // SAFETY: wasm has no runtime feature detection: an engine without SIMD refuses the whole module at load
+    // time (every current browser has it), so reaching this call means the engine runs simd128.
+    #[cfg(target_arch = "wasm32")]
+    return unsafe { dot_shifted_simd128(row, x) };
+    #[cfg(not(any(target_arch = "aarch64", target_arch = "wasm32")))]
     {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -23,11 +28,13 @@ pub fn dot_shifted(row: &[u8], x: &[i8]) -> i32 {
     }
 }
 
-/// The path [`dot_shifted`] takes on this CPU: "NEON", "AVX2" or "portable".
+/// The path [`dot_shifted`] takes on this CPU: "NEON", "AVX2", "simd128" or "portable".
 pub fn kernel_path() -> &'static str {
     #[cfg(target_arch = "aarch64")]
     return "NEON";
-    #[cfg(not(target_arch = "aarch64"))]
+    #[cfg(target_arch = "wasm32")]
+    return "simd128";
+    #[cfg(not(any(target_arch = "aarch64", target_arch = "wasm32")))]
     {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -123,4 +130,40 @@ unsafe fn dot_shifted_neon(row: &[u8], x: &[i8]) -> i32 {
         }
     }
     vaddvq_s32(acc)
+}
+
+/// Per block: two 16-byte loads, four shift-and-mask steps to `code + 1` bytes (0..=2, read as i8), widening
+/// multiplies against the activations to i16 summed within the block (|sum| ≤ 8·2·2·128 = 4096 fits i16), then
+/// pairwise-widened into i32 lanes.
+#[cfg(target_arch = "wasm32")]
+#[target_feature(enable = "simd128")]
+unsafe fn dot_shifted_simd128(row: &[u8], x: &[i8]) -> i32 {
+    use std::arch::wasm32::*;
+    let mask = u8x16_splat(3);
+    let mut acc = i32x4_splat(0);
+    for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
+        // SAFETY: `bytes` holds 32 bytes and `xs` 128; wasm loads need no alignment.
+        let (low, high) = unsafe {
+            let p = bytes.as_ptr() as *const v128;
+            (v128_load(p), v128_load(p.add(1)))
+        };
+        let mut block = i16x8_splat(0);
+        for lane in 0..4u32 {
+            let codes = [
+                v128_and(u8x16_shr(low, 2 * lane), mask),
+                v128_and(u8x16_shr(high, 2 * lane), mask),
+            ];
+            for (half, codes) in codes.into_iter().enumerate() {
+                // SAFETY: columns 32·lane + 16·half .. + 16 lie inside the block.
+                let x = unsafe { v128_load(xs.as_ptr().add(32 * lane as usize + 16 * half) as *const v128) };
+                block = i16x8_add(block, i16x8_extmul_low_i8x16(codes, x));
+                block = i16x8_add(block, i16x8_extmul_high_i8x16(codes, x));
+            }
+        }
+        acc = i32x4_add(acc, i32x4_extadd_pairwise_i16x8(block));
+    }
+    i32x4_extract_lane::<0>(acc)
+        + i32x4_extract_lane::<1>(acc)
+        + i32x4_extract_lane::<2>(acc)
+        + i32x4_extract_lane::<3>(acc)
 }

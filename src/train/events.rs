@@ -90,8 +90,9 @@ pub enum TrainEvent {
     StageFinished {
         stage: Stage,
     },
+    /// The run is done; `student` is where it wrote the student (`None`: a run that keeps nothing, the browser's).
     Finished {
-        student: String,
+        student: Option<String>,
     },
     Failed {
         message: String,

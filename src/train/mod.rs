@@ -1,5 +1,6 @@
 //! Training: the run file, the loop, its events, checkpoints and snapshots.
 
+mod activation_probe;
 mod checkpoint;
 mod config;
 mod data;
@@ -12,6 +13,7 @@ mod shards;
 mod snapshot;
 mod trainer;
 
+pub use activation_probe::{ActivationErrors, ProbeModel};
 pub use checkpoint::{TrainState, complete_checkpoints};
 pub use config::{
     CheckpointSection, Method, OptimSection, RunConfig, SnapshotSection, Stage2Section, Stage3Section, StudentSection,

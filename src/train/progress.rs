@@ -1,6 +1,8 @@
 //! The rate and time left of a running stage, for the progress lines of the CLI and the app's status line.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use web_time::Instant;
 
 use super::events::{Stage, StepMetrics};
 

@@ -223,9 +223,7 @@ pub fn run_with(
     }
 
     if !files.writes_out {
-        (run.emit)(TrainEvent::Finished {
-            student: "not written (this run keeps nothing)".into(),
-        });
+        (run.emit)(TrainEvent::Finished { student: None });
         return Ok(RunOutcome::FinishedUnwritten);
     }
     let student_dir = config.out.join(if config.method == Method::FullPrecision {
@@ -237,7 +235,7 @@ pub fn run_with(
     let tokenizer_path = student_dir.join(TOKENIZER_FILE);
     crate::atomic::write_atomic(&tokenizer_path, &files.teacher.read(TOKENIZER_FILE)?)?;
     (run.emit)(TrainEvent::Finished {
-        student: student_dir.display().to_string(),
+        student: Some(student_dir.display().to_string()),
     });
     Ok(RunOutcome::Finished(student_dir))
 }

@@ -1,6 +1,7 @@
 //! The page's side of its workers: each is `worker.js` started once, sent jobs as JSON text, its answers handed
 //! to the job's listener. What is sent before a worker says [`FromWorker::Ready`] waits in a queue. One worker
-//! translates for the whole page; each training run gets a worker of its own, which stopping the run ends.
+//! holds the page's models (translation, the activation probe); each training run gets a worker of its own, which
+//! stopping the run ends.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -121,24 +122,34 @@ impl WorkerClient {
 }
 
 thread_local! {
-    static TRANSLATOR: RefCell<Option<WorkerClient>> = const { RefCell::new(None) };
+    static MODELS: RefCell<Option<WorkerClient>> = const { RefCell::new(None) };
 }
 
-/// Translates with the model directory at URL `model` in the page's translation worker; `on_event` sees every
-/// answer of the job.
-pub fn translate(model: &str, request: TranslationRequest, mut on_event: impl FnMut(FromWorker) + 'static) {
-    let client = TRANSLATOR.with(|cell| {
+/// Sends a job to the worker that holds the page's models, started the first time.
+fn send_to_models(ask: impl FnOnce(u64) -> ToWorker, mut on_event: impl FnMut(FromWorker) + 'static) {
+    let client = MODELS.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
             *cell = Some(WorkerClient::start()?);
         }
         Ok::<_, String>(cell.clone().expect("started above"))
     });
-    let model = model.to_string();
     match client {
-        Ok(client) => client.send(move |job| ToWorker::Translate { job, model, request }, on_event),
+        Ok(client) => client.send(ask, on_event),
         Err(message) => on_event(FromWorker::Failed { job: 0, message }),
     }
+}
+
+/// Translates with the model directory at URL `model`; `on_event` sees every answer of the job.
+pub fn translate(model: &str, request: TranslationRequest, on_event: impl FnMut(FromWorker) + 'static) {
+    let model = model.to_string();
+    send_to_models(move |job| ToWorker::Translate { job, model, request }, on_event);
+}
+
+/// Measures the int8 error of `sentence`'s activations with the model directory at URL `model`.
+pub fn probe(model: &str, sentence: &str, on_event: impl FnMut(FromWorker) + 'static) {
+    let (model, sentence) = (model.to_string(), sentence.to_string());
+    send_to_models(move |job| ToWorker::Probe { job, model, sentence }, on_event);
 }
 
 /// Trains `config` in a worker of its own; `on_event` sees every answer. The returned client stops the run

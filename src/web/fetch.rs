@@ -1,9 +1,11 @@
 //! A model directory fetched over HTTP into memory: the browser has no filesystem, so the page (or its worker)
-//! asks the server for the directory's files by name, exactly the files the CLI reads from disk.
+//! asks the server (or the picked folder's `blob:` URLs) for the directory's files by name, exactly the files the
+//! CLI reads from disk.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::picked::PickedModel;
 use crate::checkpoint::{CONFIG_FILE, INDEX_FILE, ModelFiles, SINGLE_FILE};
 use crate::tokenizer::TOKENIZER_FILE;
 
@@ -31,31 +33,45 @@ pub async fn fetch_bytes(url: &str) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(js_sys::Uint8Array::new(&buffer).to_vec()))
 }
 
-/// The files of the model directory at `url`: `config.json`, `tokenizer.json` if there is one, and
-/// `model.safetensors` or the shard index with every shard it names.
-pub async fn fetch_model(url: &str) -> Result<ModelFiles, String> {
-    let base = url.trim_end_matches('/');
-    let get = |name: &str| format!("{base}/{name}");
-    let required = |name: &str, bytes: Option<Vec<u8>>| bytes.ok_or_else(|| format!("{base}/{name}: not found (404)"));
-    let mut files = vec![(
-        CONFIG_FILE.to_string(),
-        required(CONFIG_FILE, fetch_bytes(&get(CONFIG_FILE)).await?)?,
-    )];
-    if let Some(tokenizer) = fetch_bytes(&get(TOKENIZER_FILE)).await? {
+/// The files of the model directory at `address` (a URL, or a folder the picker opened, [`PickedModel`]):
+/// `config.json`, `tokenizer.json` if there is one, and `model.safetensors` or the shard index with every shard it
+/// names.
+pub async fn fetch_model(address: &str) -> Result<ModelFiles, String> {
+    match PickedModel::parse(address) {
+        Some(picked) => {
+            let picked = picked?;
+            fetch_files(&picked.folder, |name| picked.url_of(name).map(String::from)).await
+        }
+        None => {
+            let base = address.trim_end_matches('/');
+            fetch_files(base, |name| Some(format!("{base}/{name}"))).await
+        }
+    }
+}
+
+/// The model files named `label` in errors, file `name` being at `url_of(name)` (`None`: there is no such file).
+async fn fetch_files(label: &str, url_of: impl Fn(&str) -> Option<String>) -> Result<ModelFiles, String> {
+    let get = async |name: &str| match url_of(name) {
+        Some(url) => fetch_bytes(&url).await,
+        None => Ok(None),
+    };
+    let required = |name: &str, bytes: Option<Vec<u8>>| bytes.ok_or_else(|| format!("{label}/{name}: not found"));
+    let mut files = vec![(CONFIG_FILE.to_string(), required(CONFIG_FILE, get(CONFIG_FILE).await?)?)];
+    if let Some(tokenizer) = get(TOKENIZER_FILE).await? {
         files.push((TOKENIZER_FILE.to_string(), tokenizer));
     }
-    match fetch_bytes(&get(SINGLE_FILE)).await? {
+    match get(SINGLE_FILE).await? {
         Some(weights) => files.push((SINGLE_FILE.to_string(), weights)),
         None => {
-            let index = required(INDEX_FILE, fetch_bytes(&get(INDEX_FILE)).await?)?;
-            for shard in shard_names(&index).map_err(|e| format!("{base}/{INDEX_FILE}: {e}"))? {
-                let bytes = required(&shard, fetch_bytes(&get(&shard)).await?)?;
+            let index = required(INDEX_FILE, get(INDEX_FILE).await?)?;
+            for shard in shard_names(&index).map_err(|e| format!("{label}/{INDEX_FILE}: {e}"))? {
+                let bytes = required(&shard, get(&shard).await?)?;
                 files.push((shard, bytes));
             }
             files.push((INDEX_FILE.to_string(), index));
         }
     }
-    Ok(ModelFiles::memory(base, files))
+    Ok(ModelFiles::memory(label, files))
 }
 
 /// The distinct shard files a `model.safetensors.index.json` names, sorted.

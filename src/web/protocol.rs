@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::generate::TranslationRequest;
-use crate::train::{RunConfig, TrainEvent};
+use crate::train::{ActivationErrors, RunConfig, TrainEvent};
 
 /// Page → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -18,6 +18,9 @@ pub enum ToWorker {
     /// Train the run file's stages on the CPU backend, fetching its teacher and data files by the paths it gives
     /// (URLs relative to the page); nothing is written.
     Train { job: u64, config: Box<RunConfig> },
+    /// Measure the int8 error of `sentence`'s activations with the model directory at URL `model` (the Quantize
+    /// panel's probe; the model is fetched and kept the first time).
+    Probe { job: u64, model: String, sentence: String },
 }
 
 /// Worker → page.
@@ -51,6 +54,11 @@ pub enum FromWorker {
     Trained {
         job: u64,
     },
+    /// The probe's measurement.
+    Probed {
+        job: u64,
+        result: ActivationErrors,
+    },
 }
 
 impl FromWorker {
@@ -61,13 +69,17 @@ impl FromWorker {
             | Self::Done { job, .. }
             | Self::Failed { job, .. }
             | Self::Train { job, .. }
-            | Self::Trained { job } => Some(*job),
+            | Self::Trained { job }
+            | Self::Probed { job, .. } => Some(*job),
         }
     }
 
     /// Whether this is the job's last message.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Done { .. } | Self::Failed { .. } | Self::Trained { .. })
+        matches!(
+            self,
+            Self::Done { .. } | Self::Failed { .. } | Self::Trained { .. } | Self::Probed { .. }
+        )
     }
 }
 
@@ -140,5 +152,24 @@ mod tests {
             serde_json::from_str::<ToWorker>(&serde_json::to_string(&ask).unwrap()).unwrap(),
             ask
         );
+        let ask = ToWorker::Probe {
+            job: 7,
+            model: "models/teacher".into(),
+            sentence: "Save the file.".into(),
+        };
+        assert_eq!(
+            serde_json::from_str::<ToWorker>(&serde_json::to_string(&ask).unwrap()).unwrap(),
+            ask
+        );
+        let probed = FromWorker::Probed {
+            job: 7,
+            result: ActivationErrors {
+                tokens: vec!["Save".into(), "Ġthe".into()],
+                errors: vec![vec![0.0125, 0.5]],
+            },
+        };
+        let back: FromWorker = serde_json::from_str(&serde_json::to_string(&probed).unwrap()).unwrap();
+        assert_eq!((back.job(), back.is_final()), (Some(7), true));
+        assert_eq!(back, probed);
     }
 }

@@ -1,8 +1,9 @@
 //! The page's worker: the same wasm module, started by `web/worker.js`, holding the models and running the
-//! translations, so that the page's thread only draws. It answers each [`ToWorker`] with [`FromWorker`]s.
+//! translations, the activation probe and training runs, so that the page's thread only draws. It answers each [`ToWorker`] with [`FromWorker`]s.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::Path;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -13,11 +14,13 @@ use super::protocol::{FromWorker, ToWorker};
 use crate::backend::BackendKind;
 use crate::data::DataFiles;
 use crate::generate::{Engine, Loaded, TranslationRequest};
-use crate::train::{RunConfig, RunControl, RunFiles, RunOutcome, run_with};
+use crate::train::{ProbeModel, RunConfig, RunControl, RunFiles, RunOutcome, run_with};
 
 thread_local! {
     /// Models by URL, loaded on first use.
     static MODELS: RefCell<HashMap<String, Rc<Loaded>>> = RefCell::new(HashMap::new());
+    /// The activation probe's model, by URL (one at a time: the Quantize panel probes the model it shows).
+    static PROBED: RefCell<Option<Rc<ProbeModel>>> = const { RefCell::new(None) };
 }
 
 fn scope() -> web_sys::DedicatedWorkerGlobalScope {
@@ -50,6 +53,7 @@ async fn handle(message: ToWorker) {
     let (job, answer) = match message {
         ToWorker::Translate { job, model, request } => (job, translate(job, &model, &request).await),
         ToWorker::Train { job, config } => (job, train(job, &config).await),
+        ToWorker::Probe { job, model, sentence } => (job, probe(job, &model, &sentence).await),
     };
     post(&answer.unwrap_or_else(|message| FromWorker::Failed { job, message }));
 }
@@ -80,6 +84,23 @@ async fn train(job: u64, config: &RunConfig) -> Result<FromWorker, String> {
         RunOutcome::FinishedUnwritten => Ok(FromWorker::Trained { job }),
         other => Err(format!("the run ended as {other:?}")),
     }
+}
+
+async fn probe(job: u64, url: &str, sentence: &str) -> Result<FromWorker, String> {
+    let cached = PROBED
+        .with(|cell| cell.borrow().clone())
+        .filter(|model| model.root() == Path::new(url));
+    let model = match cached {
+        Some(model) => model,
+        None => {
+            let files = fetch_model(url).await?;
+            let model = Rc::new(ProbeModel::from_files(&files).map_err(|e| e.to_string())?);
+            PROBED.with(|cell| *cell.borrow_mut() = Some(model.clone()));
+            model
+        }
+    };
+    let result = model.measure(sentence).map_err(|e| e.to_string())?;
+    Ok(FromWorker::Probed { job, result })
 }
 
 async fn translate(job: u64, url: &str, request: &TranslationRequest) -> Result<FromWorker, String> {

@@ -6,8 +6,10 @@ pub mod training;
 
 use std::path::PathBuf;
 
-use bitdistill::checkpoint::SafetensorsFile;
-use burn::tensor::Tensor;
+use bitdistill::checkpoint::{ModelFiles, SafetensorsFile};
+use bitdistill::distill::student_from_teacher;
+use bitdistill::model::{HunYuan, HunYuanConfig, SublnPlacement};
+use burn::tensor::{Device, Tensor};
 
 /// `../shared/fixtures/hymt-tiny-a`, or `$BITDISTILL_FIXTURES/hymt-tiny-a`.
 pub fn fixture_dir() -> PathBuf {
@@ -15,6 +17,17 @@ pub fn fixture_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"));
     root.join("hymt-tiny-a")
+}
+
+/// The fixture's Stage-1 student with SubLN at `placement`: its config and model on `device`.
+pub fn fixture_student(placement: SublnPlacement, device: &Device) -> (HunYuanConfig, HunYuan) {
+    student_from_teacher(
+        &ModelFiles::dir(fixture_dir()),
+        placement,
+        serde_json::Value::Null,
+        device,
+    )
+    .unwrap()
 }
 
 pub fn reference() -> SafetensorsFile {
