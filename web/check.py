@@ -242,7 +242,7 @@ def native_training(bitdistill, dist, steps, folder):
         lines = file.read().splitlines()
     absolute = {"teacher": os.path.abspath(os.path.join(dist, "models", "teacher")),
                 "pairs": os.path.abspath(os.path.join(dist, "data", "train.jsonl")),
-                "out": os.path.join(folder, "native-train"), "steps": steps, "tokens": 0, "every": steps}
+                "out": os.path.abspath(os.path.join(folder, "native-train")), "steps": steps, "tokens": 0, "every": steps}
     rewritten = []
     for line in lines:
         key = line.split("=")[0].strip()
