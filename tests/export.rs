@@ -11,7 +11,7 @@ use bitdistill::export::{ExportFormat, export_student, write_export};
 use bitdistill::infer::{EmbeddingStorage, NativeLinear, NativeModel, load_native};
 use bitdistill::model::{Projection, SublnPlacement};
 use bitdistill::quant::int8_codes;
-use bitdistill::ternary::{Int8Activations, PackedTernary, dot_shifted_portable};
+use bitdistill::ternary::{Int8Activations, PackedTernary, dot_paths};
 use burn::module::Param;
 use burn::tensor::{Int, Tensor, TensorData};
 use common::{fixture_dir, fixture_student, init_student, relative_l2, temp_dir, values};
@@ -53,8 +53,11 @@ fn kernel_sums_equal_integer_dot_products_exactly() {
                     exact,
                     "{rows}x{cols} row {r} token {t}"
                 );
-                let portable = dot_shifted_portable(&weight.packed()[r * row_bytes..(r + 1) * row_bytes], a);
-                assert_eq!((portable - quantized.sums[t]) as i64, exact);
+                // Every inner-product path this CPU runs, not only the one the kernel picked.
+                let row = &weight.packed()[r * row_bytes..(r + 1) * row_bytes];
+                for path in dot_paths() {
+                    assert_eq!(((path.dot)(row, a) - quantized.sums[t]) as i64, exact, "{}", path.name);
+                }
                 assert_eq!(
                     y[t * rows + r],
                     exact as f32 * (0.37 / quantized.scales[t]),

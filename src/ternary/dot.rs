@@ -7,8 +7,8 @@
 
 use super::pack::BLOCK;
 
-/// `Σ_c (code_c + 1) · x_c` over one packed row: AVX2 when the CPU has it, NEON on every aarch64 CPU, simd128 in
-/// the browser.
+/// `Σ_c (code_c + 1) · x_c` over one packed row: AVX-512 VNNI or AVX2 when the CPU has them, NEON on every
+/// aarch64 CPU, simd128 in the browser.
 pub fn dot_shifted(row: &[u8], x: &[i8]) -> i32 {
     // SAFETY: NEON is part of the aarch64 baseline.
     #[cfg(target_arch = "aarch64")]
@@ -20,28 +20,77 @@ pub fn dot_shifted(row: &[u8], x: &[i8]) -> i32 {
     #[cfg(not(any(target_arch = "aarch64", target_arch = "wasm32")))]
     {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked above).
-            return unsafe { dot_shifted_avx2(row, x) };
+        {
+            if has_vnni() {
+                // SAFETY: the CPU supports AVX2, AVX-512 VNNI and VL (checked).
+                return unsafe { dot_shifted_vnni(row, x) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked above).
+                return unsafe { dot_shifted_avx2(row, x) };
+            }
         }
         dot_shifted_portable(row, x)
     }
 }
 
-/// The path [`dot_shifted`] takes on this CPU: "NEON", "AVX2", "simd128" or "portable".
-pub fn kernel_path() -> &'static str {
+/// One implementation of [`dot_shifted`] that this CPU runs.
+#[derive(Clone, Copy)]
+pub struct DotPath {
+    pub name: &'static str,
+    pub dot: fn(&[u8], &[i8]) -> i32,
+}
+
+/// Every path this CPU runs, the one [`dot_shifted`] takes first and the portable loop last: for the
+/// exactness tests of each and `bench dot`.
+pub fn dot_paths() -> Vec<DotPath> {
+    let mut paths = Vec::new();
     #[cfg(target_arch = "aarch64")]
-    return "NEON";
+    paths.push(DotPath {
+        name: "NEON",
+        // SAFETY: NEON is part of the aarch64 baseline.
+        dot: |row, x| unsafe { dot_shifted_neon(row, x) },
+    });
     #[cfg(target_arch = "wasm32")]
-    return "simd128";
-    #[cfg(not(any(target_arch = "aarch64", target_arch = "wasm32")))]
+    paths.push(DotPath {
+        name: "simd128",
+        // SAFETY: as in `dot_shifted`.
+        dot: |row, x| unsafe { dot_shifted_simd128(row, x) },
+    });
+    #[cfg(target_arch = "x86_64")]
     {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return "AVX2";
+        if has_vnni() {
+            paths.push(DotPath {
+                name: "AVX-512 VNNI",
+                // SAFETY: listed only where the CPU has the features (checked above).
+                dot: |row, x| unsafe { dot_shifted_vnni(row, x) },
+            });
         }
-        "portable"
+        if std::arch::is_x86_feature_detected!("avx2") {
+            paths.push(DotPath {
+                name: "AVX2",
+                // SAFETY: as above.
+                dot: |row, x| unsafe { dot_shifted_avx2(row, x) },
+            });
+        }
     }
+    paths.push(DotPath {
+        name: "portable",
+        dot: dot_shifted_portable,
+    });
+    paths
+}
+
+/// The path [`dot_shifted`] takes on this CPU: "AVX-512 VNNI", "AVX2", "NEON", "simd128" or "portable".
+pub fn kernel_path() -> &'static str {
+    dot_paths()[0].name
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_vnni() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("avx512vnni")
+        && std::arch::is_x86_feature_detected!("avx512vl")
 }
 
 /// The scalar reading of the layout: what the SIMD path must equal.
@@ -57,40 +106,87 @@ pub fn dot_shifted_portable(row: &[u8], x: &[i8]) -> i32 {
     acc
 }
 
-/// Per block: one 32-byte load, four shift-and-mask steps to `code + 1` bytes, four `vpmaddubsw` against the
-/// activations (|sum| ≤ 4·2·2·128 = 2048 fits i16), one `vpmaddwd` to i32.
+/// One block of 128 columns: its 32-byte load split by four shift-and-mask steps into `code + 1` bytes, each
+/// vector paired with the 32 activations it multiplies. A macro, not a function, so that it expands inside each
+/// path's own `#[target_feature]` function (a call across differing features is not inlined).
+#[cfg(target_arch = "x86_64")]
+macro_rules! block_codes {
+    ($bytes:expr, $xs:expr) => {{
+        let (bytes, xs): (&[u8], &[i8]) = ($bytes, $xs);
+        assert!(bytes.len() == 32 && xs.len() == BLOCK);
+        let mask = _mm256_set1_epi8(3);
+        // SAFETY: `bytes` holds 32 bytes and `xs` 128 (asserted); unaligned loads.
+        let (packed, x) = unsafe {
+            let p = xs.as_ptr() as *const __m256i;
+            (
+                _mm256_loadu_si256(bytes.as_ptr() as *const __m256i),
+                [
+                    _mm256_loadu_si256(p),
+                    _mm256_loadu_si256(p.add(1)),
+                    _mm256_loadu_si256(p.add(2)),
+                    _mm256_loadu_si256(p.add(3)),
+                ],
+            )
+        };
+        [
+            (_mm256_and_si256(packed, mask), x[0]),
+            (_mm256_and_si256(_mm256_srli_epi16::<2>(packed), mask), x[1]),
+            (_mm256_and_si256(_mm256_srli_epi16::<4>(packed), mask), x[2]),
+            (_mm256_and_si256(_mm256_srli_epi16::<6>(packed), mask), x[3]),
+        ]
+    }};
+}
+
+/// The sum of the eight i32 lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn sum_lanes(acc: std::arch::x86_64::__m256i) -> i32 {
+    use std::arch::x86_64::*;
+    let halves = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+    let pairs = _mm_add_epi32(halves, _mm_shuffle_epi32::<0b01_00_11_10>(halves));
+    _mm_cvtsi128_si32(_mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs)))
+}
+
+/// Per block: four `vpmaddubsw` of the `code + 1` bytes against the activations (|sum| ≤ 4·2·2·128 = 2048 fits
+/// i16), one `vpmaddwd` to i32.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn dot_shifted_avx2(row: &[u8], x: &[i8]) -> i32 {
     use std::arch::x86_64::*;
-    let mask = _mm256_set1_epi8(3);
     let ones = _mm256_set1_epi16(1);
     let mut acc = _mm256_setzero_si256();
     for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
-        // SAFETY: `bytes` holds 32 bytes and `xs` 128; unaligned loads.
-        let (packed, x0, x1, x2, x3) = unsafe {
-            let p = xs.as_ptr() as *const __m256i;
-            (
-                _mm256_loadu_si256(bytes.as_ptr() as *const __m256i),
-                _mm256_loadu_si256(p),
-                _mm256_loadu_si256(p.add(1)),
-                _mm256_loadu_si256(p.add(2)),
-                _mm256_loadu_si256(p.add(3)),
-            )
-        };
-        let c0 = _mm256_and_si256(packed, mask);
-        let c1 = _mm256_and_si256(_mm256_srli_epi16::<2>(packed), mask);
-        let c2 = _mm256_and_si256(_mm256_srli_epi16::<4>(packed), mask);
-        let c3 = _mm256_and_si256(_mm256_srli_epi16::<6>(packed), mask);
+        let [(c0, x0), (c1, x1), (c2, x2), (c3, x3)] = block_codes!(bytes, xs);
         let sum = _mm256_add_epi16(
             _mm256_add_epi16(_mm256_maddubs_epi16(c0, x0), _mm256_maddubs_epi16(c1, x1)),
             _mm256_add_epi16(_mm256_maddubs_epi16(c2, x2), _mm256_maddubs_epi16(c3, x3)),
         );
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(sum, ones));
     }
-    let halves = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
-    let pairs = _mm_add_epi32(halves, _mm_shuffle_epi32::<0b01_00_11_10>(halves));
-    _mm_cvtsi128_si32(_mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs)))
+    sum_lanes(acc)
+}
+
+/// Per block: four `vpdpbusd`, each multiplying 32 unsigned `code + 1` bytes by 32 int8 activations and adding
+/// groups of four products straight into i32 lanes (no i16 step).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512vnni,avx512vl")]
+unsafe fn dot_shifted_vnni(row: &[u8], x: &[i8]) -> i32 {
+    use std::arch::x86_64::*;
+    // One accumulator per lane: four independent chains, as `vpdpbusd`'s latency is several cycles.
+    let (mut a0, mut a1, mut a2, mut a3) = (
+        _mm256_setzero_si256(),
+        _mm256_setzero_si256(),
+        _mm256_setzero_si256(),
+        _mm256_setzero_si256(),
+    );
+    for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
+        let [(c0, x0), (c1, x1), (c2, x2), (c3, x3)] = block_codes!(bytes, xs);
+        a0 = _mm256_dpbusd_epi32(a0, c0, x0);
+        a1 = _mm256_dpbusd_epi32(a1, c1, x1);
+        a2 = _mm256_dpbusd_epi32(a2, c2, x2);
+        a3 = _mm256_dpbusd_epi32(a3, c3, x3);
+    }
+    sum_lanes(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)))
 }
 
 /// Per block: two 16-byte loads, four shift-and-mask steps to `code + 1` bytes (0..=2, read as i8), widening

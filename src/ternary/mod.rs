@@ -7,6 +7,6 @@ mod kernel;
 pub mod pack;
 
 pub use activations::Int8Activations;
-pub use dot::{dot_shifted, dot_shifted_portable, kernel_path};
+pub use dot::{DotPath, dot_paths, dot_shifted, dot_shifted_portable, kernel_path};
 pub use kernel::PackedTernary;
 pub(crate) use kernel::rows_in_parallel;

@@ -1,6 +1,7 @@
 //! `bitdistill bench`: throughput measured in one run, printed with ratios (never asserted in tests).
 
 mod decode;
+mod dot;
 mod forward;
 mod kernels;
 mod matmul;
@@ -23,6 +24,8 @@ pub enum Bench {
     Train(train::TrainArgs),
     /// Prefill/decode tokens/s and peak memory: f32 teacher, fake-quant student, packed exports (own processes).
     Decode(decode::DecodeArgs),
+    /// The ternary × int8 inner product per CPU path (AVX-512 VNNI, AVX2, NEON, portable): GB/s, ratios.
+    Dot(dot::DotArgs),
     /// One case of `bench decode` (run by it in a child process).
     #[command(hide = true)]
     DecodeCase(decode::DecodeCaseArgs),
@@ -47,6 +50,7 @@ impl Bench {
             Bench::TrainCase(args) => train::case(args),
             Bench::Decode(args) => decode::decode(args),
             Bench::DecodeCase(args) => decode::decode_case(args),
+            Bench::Dot(args) => dot::dot(args),
         }
     }
 }
