@@ -24,10 +24,8 @@ fn the_machine_report_names_cpu_memory_devices_and_versions() {
     let report = doctor(&[]);
     let system = &report["system"];
     assert!(system["logical_cores"].as_u64().unwrap() >= 1);
-    // The path the kernel itself takes on this CPU, one of the known ones.
     let path = system["ternary_kernel"].as_str().unwrap();
     assert!(["AVX-512 VNNI", "AVX2", "NEON", "portable"].contains(&path), "{path}");
-    assert_eq!(path, bitdistill::ternary::dot_paths()[0].name);
     let (total, available) = (
         system["ram_total_bytes"].as_u64(),
         system["ram_available_bytes"].as_u64(),

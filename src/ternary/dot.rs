@@ -229,8 +229,8 @@ unsafe fn dot_shifted_neon(row: &[u8], x: &[i8]) -> i32 {
 }
 
 /// Per block: two 16-byte loads, four shift-and-mask steps to `code + 1` bytes (0..=2, read as i8), widening
-/// multiplies against the activations to i16 summed within the block (|sum| ≤ 8·2·2·128 = 4096 fits i16), then
-/// pairwise-widened into i32 lanes.
+/// multiplies against the activations to i16 summed within the block (each i16 lane takes 16 products of at most
+/// 2·128: |sum| ≤ 4096 fits), then pairwise-widened into i32 lanes.
 #[cfg(target_arch = "wasm32")]
 #[target_feature(enable = "simd128")]
 unsafe fn dot_shifted_simd128(row: &[u8], x: &[i8]) -> i32 {
