@@ -2,7 +2,8 @@
 //! f32 linears of a teacher. `y = W x` is one dot product per row, on rayon's threads, with AVX2/FMA when the
 //! CPU has it: the same care the ternary kernel gets, so speed ratios compare kernels, not effort.
 
-use crate::ternary::rows_in_parallel;
+use super::int8_dot::dot_i8_codes;
+use crate::ternary::{Int8Activations, rows_in_parallel};
 use half::bf16;
 
 /// Row-major `[rows, cols]` weights.
@@ -79,22 +80,27 @@ impl DenseMatrix {
         }
     }
 
-    /// `x: [tokens, cols]` → `[tokens, rows]`.
+    /// `x: [tokens, cols]` → `[tokens, rows]`. An int8 matrix multiplies int8 activation codes (per-token absmax,
+    /// as llama.cpp's Q8 dot products do) in integers: `y = scale_row / s_t · Σ w·x_code`.
     pub fn forward(&self, x: &[f32], tokens: usize) -> Vec<f32> {
         let (rows, cols) = self.shape();
         assert_eq!(x.len(), tokens * cols, "input width");
-        rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
-            self.dot(row, &x[token * cols..(token + 1) * cols])
-        })
-    }
-
-    fn dot(&self, row: usize, x: &[f32]) -> f32 {
-        let (_, cols) = self.shape();
-        let range = row * cols..(row + 1) * cols;
+        let input = |token: usize| &x[token * cols..(token + 1) * cols];
+        let weights = |row: usize| row * cols..(row + 1) * cols;
         match self {
-            Self::F32 { values, .. } => dot_f32(&values[range], x),
-            Self::Bf16 { values, .. } => dot_bf16(&values[range], x),
-            Self::Int8 { values, scales, .. } => dot_i8(&values[range], x) * scales[row],
+            Self::F32 { values, .. } => rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
+                dot_f32(&values[weights(row)], input(token))
+            }),
+            Self::Bf16 { values, .. } => rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
+                dot_bf16(&values[weights(row)], input(token))
+            }),
+            Self::Int8 { values, scales, .. } => {
+                let codes = Int8Activations::quantize(x, tokens, cols);
+                rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
+                    let sum = dot_i8_codes(&values[weights(row)], codes.token(token));
+                    sum as f32 * (scales[row] / codes.scales[token])
+                })
+            }
         }
     }
 }
@@ -137,19 +143,6 @@ pub fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
     return unsafe { simd128::dot_bf16(w, x) };
     #[cfg(not(target_arch = "wasm32"))]
     dot_lanes([0.0; 8], 0, w.len(), |i| w[i].to_f32() * x[i])
-}
-
-pub fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: as above.
-        return unsafe { simd::dot_i8(w, x) };
-    }
-    #[cfg(target_arch = "wasm32")]
-    // SAFETY: as above.
-    return unsafe { simd128::dot_i8(w, x) };
-    #[cfg(not(target_arch = "wasm32"))]
-    dot_lanes([0.0; 8], 0, w.len(), |i| w[i] as f32 * x[i])
 }
 
 /// [`dot_lanes`] four lanes at a time in the browser: lanes 0-3 and 4-7 in two vectors, multiply then add as the
@@ -201,17 +194,6 @@ mod simd128 {
         // SAFETY: as above, 8 bytes; bf16 is the high half of an f32, so widening is a 16-bit shift.
         let load = |i: usize| i32x4_shl(unsafe { u32x4_load_extend_u16x4(w.as_ptr().add(i) as *const u16) }, 16);
         dot_with(w.len(), x, load, |i| w[i].to_f32() * x[i])
-    }
-
-    #[target_feature(enable = "simd128")]
-    pub unsafe fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
-        assert_eq!(w.len(), x.len());
-        let load = |i: usize| {
-            // SAFETY: as above, 4 bytes.
-            let raw = unsafe { v128_load32_zero(w.as_ptr().add(i) as *const u32) };
-            f32x4_convert_i32x4(i32x4_extend_low_i16x8(i16x8_extend_low_i8x16(raw)))
-        };
-        dot_with(w.len(), x, load, |i| w[i] as f32 * x[i])
     }
 }
 
@@ -266,16 +248,5 @@ mod simd {
             _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(raw)))
         };
         dot_with(w.len(), x, load, |i| w[i].to_f32())
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_i8(w: &[i8], x: &[f32]) -> f32 {
-        assert_eq!(w.len(), x.len());
-        let load = |i: usize| {
-            // SAFETY: as above; reads 8 bytes.
-            let raw = unsafe { _mm_loadl_epi64(w.as_ptr().add(i) as *const __m128i) };
-            _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(raw))
-        };
-        dot_with(w.len(), x, load, |i| w[i] as f32)
     }
 }

@@ -137,10 +137,10 @@ macro_rules! block_codes {
     }};
 }
 
-/// The sum of the eight i32 lanes.
+/// The sum of the eight i32 lanes (also the int8 lm_head's, `infer::int8_dot`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn sum_lanes(acc: std::arch::x86_64::__m256i) -> i32 {
+pub(crate) fn sum_lanes(acc: std::arch::x86_64::__m256i) -> i32 {
     use std::arch::x86_64::*;
     let halves = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
     let pairs = _mm_add_epi32(halves, _mm_shuffle_epi32::<0b01_00_11_10>(halves));

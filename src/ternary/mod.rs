@@ -7,6 +7,8 @@ mod kernel;
 pub mod pack;
 
 pub use activations::Int8Activations;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use dot::sum_lanes;
 pub use dot::{DotPath, dot_paths, dot_shifted, dot_shifted_portable, kernel_path};
 pub use kernel::PackedTernary;
 pub(crate) use kernel::rows_in_parallel;

@@ -49,6 +49,9 @@ pub struct DecodeArgs {
     /// Skip the burn cases (the f32 teacher and the fake-quant student).
     #[arg(long)]
     no_burn: bool,
+    /// How the packed students store the embeddings and the tied lm_head (int8: integer lm_head products).
+    #[arg(long, value_enum, default_value_t = EmbeddingStorage::Bf16)]
+    embeddings: EmbeddingStorage,
     #[arg(long)]
     json: bool,
 }
@@ -101,7 +104,7 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             &device,
         )?,
     };
-    let engine = NativeModel::from_burn(&student, &config, EmbeddingStorage::Bf16);
+    let engine = NativeModel::from_burn(&student, &config, args.embeddings);
     drop(student);
     let subln = config.student.as_ref().map(|s| s.subln).unwrap_or_default();
     // (case, export directory, what the export stored on disk).
@@ -114,8 +117,10 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
         cases.push(("student fake-quant (burn)".into(), None, None));
     }
     for format in FORMATS {
-        if format == ExportFormat::HfBitnet && subln != SublnPlacement::All {
-            eprintln!("hf-bitnet skipped: the student has SubLN {subln:?}, the format expresses only `all`");
+        if format == ExportFormat::HfBitnet
+            && (subln != SublnPlacement::All || args.embeddings == EmbeddingStorage::Int8)
+        {
+            eprintln!("hf-bitnet skipped: it expresses only SubLN `all` and float embeddings");
             continue;
         }
         let dir = work.join(format.name());
