@@ -11,7 +11,7 @@ use bitdistill::export::{ExportFormat, export_student, write_export};
 use bitdistill::infer::{EmbeddingStorage, NativeLinear, NativeModel, load_native};
 use bitdistill::model::{Projection, SublnPlacement};
 use bitdistill::quant::int8_codes;
-use bitdistill::ternary::{Int8Activations, PackedTernary, dot_paths};
+use bitdistill::ternary::{Int8Activations, PackedTernary, TILE_ROWS, TILE_TOKENS, dot_paths, tile_paths};
 use burn::module::Param;
 use burn::tensor::{Int, Tensor, TensorData};
 use common::{fixture_dir, fixture_student, init_student, relative_l2, temp_dir, values};
@@ -34,6 +34,9 @@ fn kernel_sums_equal_integer_dot_products_exactly() {
         (70, 129, 2),
         (64, 300, 1),
         (3, 2048, 5),
+        // Four-row tiles against blocks of four tokens, then the remaining tokens and rows.
+        (37, 300, 9),
+        (8, 6144, 4),
     ] {
         let codes = random_codes(&mut rng, rows * cols);
         let weight = PackedTernary::from_codes(&codes, rows, cols, 0.37);
@@ -63,6 +66,69 @@ fn kernel_sums_equal_integer_dot_products_exactly() {
                     exact as f32 * (0.37 / quantized.scales[t]),
                     "scaled once"
                 );
+            }
+        }
+    }
+}
+
+/// Every tile path this CPU runs, both shapes, against i64 sums: rows of one to three blocks and a partial one,
+/// activation codes over the whole i8 range.
+#[test]
+fn every_tile_path_equals_integer_dot_products_exactly() {
+    let mut rng = StdRng::seed_from_u64(11);
+    for cols in [1, 127, 128, 300, 384] {
+        let codes = random_codes(&mut rng, TILE_ROWS * cols);
+        let weight = PackedTernary::from_codes(&codes, TILE_ROWS, cols, 1.0);
+        // Codes over the whole i8 range, −128 included (the i16 bound of the AVX2 path), zero in the padding.
+        let width = cols.div_ceil(128) * 128;
+        let mut activation_codes = vec![0i8; TILE_TOKENS * width];
+        for t in 0..TILE_TOKENS {
+            for c in 0..cols {
+                activation_codes[t * width + c] = match c {
+                    0 => -128,
+                    1 => 127,
+                    _ => rng.random_range(-128i8..=127),
+                };
+            }
+        }
+        let sums = activation_codes
+            .chunks_exact(width)
+            .map(|x| x.iter().map(|&c| c as i32).sum())
+            .collect();
+        let quantized = Int8Activations {
+            tokens: TILE_TOKENS,
+            cols,
+            codes: activation_codes,
+            scales: vec![1.0; TILE_TOKENS],
+            sums,
+        };
+        let row_bytes = weight.packed().len() / TILE_ROWS;
+        let rows: [&[u8]; TILE_ROWS] = std::array::from_fn(|r| &weight.packed()[r * row_bytes..(r + 1) * row_bytes]);
+        let xs: [&[i8]; TILE_TOKENS] = std::array::from_fn(|t| quantized.token(t));
+        let exact = |r: usize, t: usize| -> i64 {
+            (0..cols)
+                .map(|c| codes[r * cols + c] as i64 * xs[t][c] as i64)
+                .sum::<i64>()
+                + quantized.sums[t] as i64
+        };
+        for path in tile_paths() {
+            let block = (path.block)(&rows, &xs);
+            for t in 0..TILE_TOKENS {
+                let single = (path.rows)(&rows, xs[t]);
+                for r in 0..TILE_ROWS {
+                    assert_eq!(
+                        block[r][t] as i64,
+                        exact(r, t),
+                        "{} block, {cols} columns, row {r} token {t}",
+                        path.name
+                    );
+                    assert_eq!(
+                        single[r] as i64,
+                        exact(r, t),
+                        "{} rows, {cols} columns, row {r} token {t}",
+                        path.name
+                    );
+                }
             }
         }
     }

@@ -1,4 +1,4 @@
-//! `bitdistill export`: a student as a packed 1.58-bit model directory.
+//! `bitdistill export`: a student as a packed 1.58-bit model directory, or a GGUF file for llama.cpp.
 
 use std::path::PathBuf;
 
@@ -10,6 +10,7 @@ pub struct Args {
     /// Student directory (from `distill` or `student init`).
     #[arg(long)]
     student: PathBuf,
+    /// Output directory (for `gguf`: the `.gguf` file, or a directory to hold `model.gguf`).
     #[arg(long)]
     out: PathBuf,
     #[arg(long, value_enum, default_value_t = ExportFormat::Packed2)]

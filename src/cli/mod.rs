@@ -67,7 +67,7 @@ enum Command {
     /// Train a byte-level BPE tokenizer with HY-MT's special tokens.
     #[command(subcommand)]
     Tokenizer(tokenizer::TokenizerCommand),
-    /// Write a student as a packed 1.58-bit model (hf-bitnet, packed2 or packed1.6).
+    /// Write a student as a packed 1.58-bit model (hf-bitnet, packed2 or packed1.6) or a GGUF file for llama.cpp.
     Export(export::Args),
     /// Translate a test set and report BLEU, chrF, chrF++, placeholder preservation, speed and size.
     Eval(eval::Args),

@@ -20,6 +20,12 @@ pub enum ExportFormat {
     #[serde(rename = "packed1.6")]
     #[value(name = "packed1.6")]
     Packed1_6,
+    /// One GGUF file for llama.cpp (architecture `hunyuan-dense`, TQ2_0 linears, the tokenizer and chat
+    /// template): `--out` is the `.gguf` file, or a directory to hold `model.gguf`. SubLN `none` only (llama.cpp's
+    /// graph has no SubLN); every input width a multiple of 256.
+    #[serde(rename = "gguf")]
+    #[value(name = "gguf")]
+    Gguf,
 }
 
 impl ExportFormat {
@@ -28,6 +34,7 @@ impl ExportFormat {
             Self::HfBitnet => "hf-bitnet",
             Self::Packed2 => "packed2",
             Self::Packed1_6 => "packed1.6",
+            Self::Gguf => "gguf",
         }
     }
 }

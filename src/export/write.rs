@@ -7,6 +7,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use serde::Serialize;
 
 use super::format::{ExportFormat, Packing, projection_names};
+use super::llama_cpp::write_gguf;
 use crate::atomic::write_atomic;
 use crate::backend::BackendKind;
 use crate::checkpoint::{CONFIG_FILE, Checkpoint, SINGLE_FILE};
@@ -20,12 +21,13 @@ use crate::tokenizer::TOKENIZER_FILE;
 #[derive(Clone, Debug, Serialize)]
 pub struct ExportSummary {
     pub format: ExportFormat,
+    /// The export directory, or the GGUF file.
     pub dir: PathBuf,
-    /// Bytes of each part in `model.safetensors` (tensor data, headers excluded).
+    /// Bytes of each part in `model.safetensors` or the GGUF file (tensor data, headers excluded).
     pub stored: WeightBytes,
     /// The same linears at bf16, for the ratio.
     pub linear_bytes_bf16: usize,
-    /// Size of `model.safetensors`.
+    /// Size of `model.safetensors` or of the GGUF file.
     pub file_bytes: usize,
 }
 
@@ -109,11 +111,32 @@ pub fn export_student(
             "hf-bitnet keeps embeddings in a float dtype (transformers has no int8 embedding): use bf16 or f32".into(),
         ));
     }
+    let tokenizer = student.join(TOKENIZER_FILE);
+    if format == ExportFormat::Gguf {
+        if student_config.subln != SublnPlacement::None {
+            return Err(Error::config(
+                config_path,
+                format!(
+                    "gguf: llama.cpp's hunyuan-dense graph has no SubLN, so only students with `subln = \"none\"` \
+                     run in llama.cpp; this student has SubLN `{}`: export it as packed2 or packed1.6",
+                    format!("{:?}", student_config.subln).to_lowercase()
+                ),
+            ));
+        }
+        if !tokenizer.exists() {
+            return Err(Error::io(
+                &tokenizer,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "gguf: the file carries the tokenizer"),
+            ));
+        }
+    }
     let model = checkpoint.load_model(&BackendKind::Flex.device())?;
     let native = NativeModel::from_burn(&model, &checkpoint.config, embeddings);
     drop(model);
+    if format == ExportFormat::Gguf {
+        return gguf_summary(&native, Some(&tokenizer), out);
+    }
     let summary = write_export(&native, format, out)?;
-    let tokenizer = student.join(TOKENIZER_FILE);
     if tokenizer.exists() {
         let bytes = std::fs::read(&tokenizer).map_err(|e| Error::io(&tokenizer, e))?;
         write_atomic(&out.join(TOKENIZER_FILE), &bytes)?;
@@ -121,8 +144,23 @@ pub fn export_student(
     Ok(summary)
 }
 
-/// Writes `model` (whose projections must all be ternary) into `out` in `format`.
+fn gguf_summary(model: &NativeModel, tokenizer: Option<&Path>, out: &Path) -> Result<ExportSummary> {
+    let (path, file_bytes, stored) = write_gguf(model, tokenizer, out)?;
+    Ok(ExportSummary {
+        format: ExportFormat::Gguf,
+        dir: path,
+        stored,
+        linear_bytes_bf16: 2 * model.config.param_breakdown().linears,
+        file_bytes,
+    })
+}
+
+/// Writes `model` (whose projections must all be ternary) into `out` in `format`; as `gguf`, without a
+/// vocabulary ([`write_gguf`]).
 pub fn write_export(model: &NativeModel, format: ExportFormat, out: &Path) -> Result<ExportSummary> {
+    if format == ExportFormat::Gguf {
+        return gguf_summary(model, None, out);
+    }
     let config = &model.config;
     let mut tensors = dense_tensors("model.embed_tokens", &model.embed_tokens);
     let mut stored = WeightBytes {
@@ -183,6 +221,7 @@ pub fn write_export(model: &NativeModel, format: ExportFormat, out: &Path) -> Re
                     vec![rows, cols.div_ceil(5)],
                     weight.scale,
                 ),
+                ExportFormat::Gguf => unreachable!("written by write_gguf, above"),
             };
             linears.push(Stored {
                 name: format!("{name}.weight"),

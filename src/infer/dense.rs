@@ -2,6 +2,7 @@
 //! f32 linears of a teacher. `y = W x` is one dot product per row, on rayon's threads, with AVX2/FMA when the
 //! CPU has it: the same care the ternary kernel gets, so speed ratios compare kernels, not effort.
 
+use super::bf16_rows::bf16_forward;
 use super::int8_dot::dot_i8_codes;
 use crate::ternary::{Int8Activations, rows_in_parallel};
 use half::bf16;
@@ -91,9 +92,7 @@ impl DenseMatrix {
             Self::F32 { values, .. } => rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
                 dot_f32(&values[weights(row)], input(token))
             }),
-            Self::Bf16 { values, .. } => rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
-                dot_bf16(&values[weights(row)], input(token))
-            }),
+            Self::Bf16 { values, .. } => bf16_forward(values, rows, cols, x, tokens),
             Self::Int8 { values, scales, .. } => {
                 let codes = Int8Activations::quantize(x, tokens, cols);
                 rows_in_parallel(rows, tokens, ROWS_PER_TASK, |row, token| {
@@ -106,7 +105,7 @@ impl DenseMatrix {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn has_avx2_fma() -> bool {
+pub(super) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
@@ -132,12 +131,8 @@ pub fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
     dot_lanes([0.0; 8], 0, w.len(), |i| w[i] * x[i])
 }
 
+/// One bf16 row at a time (the browser's path, and a CPU without AVX2/FMA's; [`super::bf16_rows`] is x86's).
 pub fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: as above.
-        return unsafe { simd::dot_bf16(w, x) };
-    }
     #[cfg(target_arch = "wasm32")]
     // SAFETY: as above.
     return unsafe { simd128::dot_bf16(w, x) };
@@ -198,13 +193,11 @@ mod simd128 {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod simd {
+pub(super) mod simd {
     use std::arch::x86_64::*;
 
-    use half::bf16;
-
     #[target_feature(enable = "avx2,fma")]
-    fn hsum(v: __m256) -> f32 {
+    pub(in crate::infer) fn hsum(v: __m256) -> f32 {
         let halves = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
         let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
         _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)))
@@ -237,16 +230,5 @@ mod simd {
         assert_eq!(w.len(), x.len());
         // SAFETY: `dot_with` asks for i + 8 ≤ len.
         dot_with(w.len(), x, |i| unsafe { _mm256_loadu_ps(w.as_ptr().add(i)) }, |i| w[i])
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_bf16(w: &[bf16], x: &[f32]) -> f32 {
-        assert_eq!(w.len(), x.len());
-        let load = |i: usize| {
-            // SAFETY: as above; bf16 is the high half of an f32, so widening is a 16-bit shift.
-            let raw = unsafe { _mm_loadu_si128(w.as_ptr().add(i) as *const __m128i) };
-            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(raw)))
-        };
-        dot_with(w.len(), x, load, |i| w[i].to_f32())
     }
 }

@@ -11,8 +11,8 @@ use super::dense::DenseMatrix;
 use super::linear::NativeLinear;
 use super::model::{NativeLayer, NativeModel};
 use crate::backend::BackendKind;
-use crate::checkpoint::{Checkpoint, ModelFiles, SINGLE_FILE, SafetensorsFile, read_config};
-use crate::error::Result;
+use crate::checkpoint::{CONFIG_FILE, Checkpoint, ModelFiles, SINGLE_FILE, SafetensorsFile, read_config};
+use crate::error::{Error, Result};
 use crate::export::{ExportFormat, Packing, projection_names};
 use crate::model::{HunYuanConfig, SublnPlacement};
 use crate::ternary::PackedTernary;
@@ -27,6 +27,11 @@ pub fn load_native(dir: &Path) -> Result<NativeModel> {
 pub fn load_native_files(files: &ModelFiles) -> Result<NativeModel> {
     let config = read_config(files)?;
     match (&config.student, config.student.as_ref().and_then(|s| s.packing)) {
+        (_, Some(packing)) if packing.format == ExportFormat::Gguf => Err(Error::config(
+            files.path(CONFIG_FILE),
+            "packing format `gguf` is a single .gguf file for llama.cpp, not a directory this engine loads: run \
+             it in llama.cpp, or export the student as packed2 for this engine",
+        )),
         (_, Some(packing)) => {
             let file = files.safetensors(SINGLE_FILE)?;
             let subln = config.student.as_ref().map(|s| s.subln).unwrap_or_default();
@@ -171,6 +176,7 @@ impl NativeSource for PackedSource {
                 let bytes = file.read_raw(&weight, Dtype::U8, &[rows, cols.div_ceil(5)])?;
                 (pack_kernel(&unpack_base3(bytes, rows, cols), rows, cols), stored_scale)
             }
+            ExportFormat::Gguf => unreachable!("refused by load_native_files"),
         };
         let has_subln = self.packing.format == ExportFormat::HfBitnet || self.subln.covers(short);
         Ok(NativeLinear::Ternary {

@@ -1,6 +1,7 @@
 //! The CPU inference engine for exported students (packed ternary × int8 kernel) and, with f32 projections,
 //! for teachers as the baseline they are measured against.
 
+mod bf16_rows;
 mod convert;
 mod dense;
 mod int8_dot;

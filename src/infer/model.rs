@@ -166,7 +166,20 @@ impl NativeModel {
         (logits, layers)
     }
 
+    /// The whole pass runs on one of rayon's workers: its ~160 parallel regions per token (5 a layer) then hand
+    /// work to the other workers through the pool's own deques, instead of each one injecting a job from outside
+    /// and putting the calling thread to sleep until it is done (a futex wake-up either way, per region).
     fn forward_recorded(
+        &self,
+        ids: &[u32],
+        cache: &mut NativeCache,
+        all_positions: bool,
+        record: Option<&mut Vec<TracedLayer>>,
+    ) -> Vec<f32> {
+        rayon::scope(|_| self.forward_on_worker(ids, cache, all_positions, record))
+    }
+
+    fn forward_on_worker(
         &self,
         ids: &[u32],
         cache: &mut NativeCache,
@@ -186,8 +199,7 @@ impl NativeModel {
             let attention_output = layer.o_proj.forward(&attended, tokens);
             add_assign(&mut x, &attention_output);
             let normed = rms_norm_rows(&x, &layer.post_attention_norm, eps);
-            let gate = layer.gate_proj.forward(&normed, tokens);
-            let up = layer.up_proj.forward(&normed, tokens);
+            let [gate, up] = NativeLinear::forward_group([&layer.gate_proj, &layer.up_proj], &normed, tokens);
             let product: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
             add_assign(&mut x, &layer.down_proj.forward(&product, tokens));
             if let Some(record) = record.as_deref_mut() {
@@ -229,9 +241,7 @@ impl NativeModel {
         let (heads, kv_heads, d) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
         let eps = c.rms_norm_eps as f32;
         let start = cache.positions;
-        let mut q = layer.q_proj.forward(x, tokens);
-        let mut k = layer.k_proj.forward(x, tokens);
-        let v = layer.v_proj.forward(x, tokens);
+        let [mut q, mut k, v] = NativeLinear::forward_group([&layer.q_proj, &layer.k_proj, &layer.v_proj], x, tokens);
         self.rope(&mut q, start, heads);
         self.rope(&mut k, start, kv_heads);
         if let Some((q_gamma, k_gamma)) = &layer.qk_norm {

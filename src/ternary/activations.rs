@@ -31,7 +31,7 @@ impl Int8Activations {
             let out = &mut codes[token * width..token * width + cols];
             let mut sum = 0i32;
             for (code, &value) in out.iter_mut().zip(row) {
-                *code = (value * scale).round_ties_even().clamp(-128.0, 127.0) as i8;
+                *code = round_ties_even_small((value * scale).clamp(-128.0, 127.0)) as i8;
                 sum += *code as i32;
             }
             scales.push(scale);
@@ -50,5 +50,27 @@ impl Int8Activations {
     pub fn token(&self, token: usize) -> &[i8] {
         let width = padded_cols(self.cols);
         &self.codes[token * width..(token + 1) * width]
+    }
+}
+
+/// `v` rounded half to even for |v| ≤ 2²²: adding 1.5·2²³ leaves no fraction bits, so the addition itself rounds
+/// (half to even, the default rounding mode) and the subtraction is exact. Unlike `f32::round_ties_even`, which
+/// becomes a libm call (`rintf`) without SSE4.1 in the build target, this is two vector additions.
+fn round_ties_even_small(v: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³
+    (v + MAGIC) - MAGIC
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scale is 127 / 127 = 1, so the codes are the values rounded half to even, by hand.
+    #[test]
+    fn codes_round_half_to_even() {
+        let row = [127.0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49, -126.5];
+        let codes = Int8Activations::quantize(&row, 1, row.len());
+        assert_eq!(&codes.token(0)[..row.len()], &[127, 0, 2, 2, 0, -2, -2, 3, -126]);
+        assert_eq!(codes.sums[0], 127 + 2 + 2 - 2 - 2 + 3 - 126);
     }
 }

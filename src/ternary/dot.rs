@@ -87,7 +87,7 @@ pub fn kernel_path() -> &'static str {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn has_vnni() -> bool {
+pub(super) fn has_vnni() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("avx512vnni")
         && std::arch::is_x86_feature_detected!("avx512vl")
@@ -106,36 +106,48 @@ pub fn dot_shifted_portable(row: &[u8], x: &[i8]) -> i32 {
     acc
 }
 
-/// One block of 128 columns: its 32-byte load split by four shift-and-mask steps into `code + 1` bytes, each
-/// vector paired with the 32 activations it multiplies. A macro, not a function, so that it expands inside each
-/// path's own `#[target_feature]` function (a call across differing features is not inlined).
+/// One block of 128 columns of one row: its 32-byte load split by four shift-and-mask steps into the `code + 1`
+/// bytes of columns `32·lane ..` for lane 0..4. A macro, not a function, so that it expands inside each path's
+/// own `#[target_feature]` function (a call across differing features is not inlined); `tile.rs` uses it too.
 #[cfg(target_arch = "x86_64")]
-macro_rules! block_codes {
-    ($bytes:expr, $xs:expr) => {{
-        let (bytes, xs): (&[u8], &[i8]) = ($bytes, $xs);
-        assert!(bytes.len() == 32 && xs.len() == BLOCK);
+macro_rules! code_lanes {
+    ($bytes:expr) => {{
+        let bytes: &[u8] = $bytes;
+        assert!(bytes.len() == 32);
         let mask = _mm256_set1_epi8(3);
-        // SAFETY: `bytes` holds 32 bytes and `xs` 128 (asserted); unaligned loads.
-        let (packed, x) = unsafe {
-            let p = xs.as_ptr() as *const __m256i;
-            (
-                _mm256_loadu_si256(bytes.as_ptr() as *const __m256i),
-                [
-                    _mm256_loadu_si256(p),
-                    _mm256_loadu_si256(p.add(1)),
-                    _mm256_loadu_si256(p.add(2)),
-                    _mm256_loadu_si256(p.add(3)),
-                ],
-            )
-        };
+        // SAFETY: `bytes` holds 32 bytes (asserted); an unaligned load.
+        let packed = unsafe { _mm256_loadu_si256(bytes.as_ptr() as *const __m256i) };
         [
-            (_mm256_and_si256(packed, mask), x[0]),
-            (_mm256_and_si256(_mm256_srli_epi16::<2>(packed), mask), x[1]),
-            (_mm256_and_si256(_mm256_srli_epi16::<4>(packed), mask), x[2]),
-            (_mm256_and_si256(_mm256_srli_epi16::<6>(packed), mask), x[3]),
+            _mm256_and_si256(packed, mask),
+            _mm256_and_si256(_mm256_srli_epi16::<2>(packed), mask),
+            _mm256_and_si256(_mm256_srli_epi16::<4>(packed), mask),
+            _mm256_and_si256(_mm256_srli_epi16::<6>(packed), mask),
         ]
     }};
 }
+#[cfg(target_arch = "x86_64")]
+pub(super) use code_lanes;
+
+/// The 128 int8 activations of one block, as the four 32-byte vectors that [`code_lanes`]' lanes multiply.
+#[cfg(target_arch = "x86_64")]
+macro_rules! activation_lanes {
+    ($xs:expr) => {{
+        let xs: &[i8] = $xs;
+        assert!(xs.len() == BLOCK);
+        // SAFETY: `xs` holds 128 bytes (asserted); unaligned loads.
+        unsafe {
+            let p = xs.as_ptr() as *const __m256i;
+            [
+                _mm256_loadu_si256(p),
+                _mm256_loadu_si256(p.add(1)),
+                _mm256_loadu_si256(p.add(2)),
+                _mm256_loadu_si256(p.add(3)),
+            ]
+        }
+    }};
+}
+#[cfg(target_arch = "x86_64")]
+pub(super) use activation_lanes;
 
 /// The sum of the eight i32 lanes (also the int8 lm_head's, `infer::int8_dot`).
 #[cfg(target_arch = "x86_64")]
@@ -156,7 +168,7 @@ unsafe fn dot_shifted_avx2(row: &[u8], x: &[i8]) -> i32 {
     let ones = _mm256_set1_epi16(1);
     let mut acc = _mm256_setzero_si256();
     for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
-        let [(c0, x0), (c1, x1), (c2, x2), (c3, x3)] = block_codes!(bytes, xs);
+        let ([c0, c1, c2, c3], [x0, x1, x2, x3]) = (code_lanes!(bytes), activation_lanes!(xs));
         let sum = _mm256_add_epi16(
             _mm256_add_epi16(_mm256_maddubs_epi16(c0, x0), _mm256_maddubs_epi16(c1, x1)),
             _mm256_add_epi16(_mm256_maddubs_epi16(c2, x2), _mm256_maddubs_epi16(c3, x3)),
@@ -180,7 +192,7 @@ unsafe fn dot_shifted_vnni(row: &[u8], x: &[i8]) -> i32 {
         _mm256_setzero_si256(),
     );
     for (bytes, xs) in row.chunks_exact(32).zip(x.chunks_exact(BLOCK)) {
-        let [(c0, x0), (c1, x1), (c2, x2), (c3, x3)] = block_codes!(bytes, xs);
+        let ([c0, c1, c2, c3], [x0, x1, x2, x3]) = (code_lanes!(bytes), activation_lanes!(xs));
         a0 = _mm256_dpbusd_epi32(a0, c0, x0);
         a1 = _mm256_dpbusd_epi32(a1, c1, x1);
         a2 = _mm256_dpbusd_epi32(a2, c2, x2);

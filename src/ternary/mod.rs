@@ -5,10 +5,13 @@ mod activations;
 mod dot;
 mod kernel;
 pub mod pack;
+mod parallel;
+mod tile;
 
 pub use activations::Int8Activations;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use dot::sum_lanes;
 pub use dot::{DotPath, dot_paths, dot_shifted, dot_shifted_portable, kernel_path};
 pub use kernel::PackedTernary;
-pub(crate) use kernel::rows_in_parallel;
+pub(crate) use parallel::rows_in_parallel;
+pub use tile::{TILE_ROWS, TILE_TOKENS, TilePath, tile_path, tile_paths};

@@ -32,9 +32,18 @@ pub struct DecodeArgs {
     #[arg(long)]
     model: Option<PathBuf>,
     /// Latent student directory of that teacher (from `distill`); without it, the Stage-1 student with SubLN
-    /// `all` is made from the teacher, so every layout (hf-bitnet too) applies.
+    /// `--subln` is made from the teacher.
     #[arg(long)]
     student: Option<PathBuf>,
+    /// SubLN of the Stage-1 student made without `--student`: `all` (default) lets every layout apply
+    /// (hf-bitnet too), `none` is what llama.cpp runs (`--compare-llama-cpp`).
+    #[arg(long, value_enum, default_value_t = SublnPlacement::All)]
+    subln: SublnPlacement,
+    /// Also run llama.cpp's `llama-bench` (from PATH, or the file LLAMA_BENCH names) on this GGUF, same prompt,
+    /// tokens and threads, and print our packed2 engine's ratios to it. A missing file is first written from
+    /// this run's student (`export --format gguf`, which needs SubLN `none`; no vocabulary).
+    #[arg(long)]
+    compare_llama_cpp: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = RandomShape::Full)]
     shape: RandomShape,
     /// Prompt tokens (prefill).
@@ -43,6 +52,10 @@ pub struct DecodeArgs {
     /// Generated tokens (decode, one at a time with the KV cache).
     #[arg(long, default_value_t = 16)]
     new: usize,
+    /// Runs of each prefill and decode, their tokens/s averaged (as `llama-bench -r`; the first run after
+    /// loading warms the caches like llama-bench's warm-up run).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
     /// Worker threads of every case (rayon's pool; NdArray's matmul too). Default: all cores.
     #[arg(long)]
     threads: Option<usize>,
@@ -52,6 +65,10 @@ pub struct DecodeArgs {
     /// How the packed students store the embeddings and the tied lm_head (int8: integer lm_head products).
     #[arg(long, value_enum, default_value_t = EmbeddingStorage::Bf16)]
     embeddings: EmbeddingStorage,
+    /// Keep the random teacher in this directory and reuse it on the next run (building the 1.8B one takes
+    /// minutes); the exports are written there too. Default: a temporary directory, removed at the end.
+    #[arg(long)]
+    work: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -64,26 +81,44 @@ pub struct DecodeCaseArgs {
     teacher: PathBuf,
     #[arg(long)]
     student: Option<PathBuf>,
+    #[arg(long, value_enum)]
+    subln: SublnPlacement,
     #[arg(long)]
     dir: Option<PathBuf>,
     #[arg(long)]
     prompt: usize,
     #[arg(long)]
     new: usize,
+    #[arg(long)]
+    repeats: usize,
 }
 
 const FORMATS: [ExportFormat; 3] = [ExportFormat::Packed2, ExportFormat::Packed1_6, ExportFormat::HfBitnet];
 
 pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
-    let work = std::env::temp_dir().join(format!("bitdistill-bench-decode-{}", std::process::id()));
+    let work = args
+        .work
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("bitdistill-bench-decode-{}", std::process::id())));
     std::fs::create_dir_all(&work)?;
+    let kept_teacher = work.join("teacher");
     let teacher = match &args.model {
         Some(dir) => dir.clone(),
+        None if args.work.is_some() && kept_teacher.join("config.json").exists() => {
+            let config = HunYuanConfig::from_file(&kept_teacher.join("config.json"))?;
+            let wanted = random_config(args.shape);
+            let shape = |c: &HunYuanConfig| (c.vocab_size, c.hidden_size, c.intermediate_size, c.num_hidden_layers);
+            anyhow::ensure!(
+                shape(&config) == shape(&wanted),
+                "{}: the kept teacher is not of shape {:?}; remove it or use another --work",
+                kept_teacher.display(),
+                args.shape
+            );
+            eprintln!("reusing the random teacher in {}", kept_teacher.display());
+            kept_teacher
+        }
         None => {
-            let config = match args.shape {
-                RandomShape::Full => HunYuanConfig::hy_mt_1_8b(),
-                RandomShape::Eighth => eighth_width_config(),
-            };
+            let config = random_config(args.shape);
             eprintln!("building a random {:?} teacher ...", args.shape);
             let model = HunYuan::from_source(&config, &mut RandomWeights::new(0, 0.02), &BackendKind::Flex.device())?;
             save_checkpoint(&model, &config, &work.join("teacher"), SaveDtype::Bf16, false, None)?;
@@ -97,15 +132,14 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             let mut checkpoint = Checkpoint::open(dir)?;
             (checkpoint.config.clone(), checkpoint.load_model(&device)?)
         }
-        None => student_from_teacher(
-            &ModelFiles::dir(&teacher),
-            SublnPlacement::All,
-            serde_json::Value::Null,
-            &device,
-        )?,
+        None => student_from_teacher(&ModelFiles::dir(&teacher), args.subln, serde_json::Value::Null, &device)?,
     };
     let engine = NativeModel::from_burn(&student, &config, args.embeddings);
     drop(student);
+    if let Some(gguf) = args.compare_llama_cpp.as_ref().filter(|path| !path.exists()) {
+        eprintln!("writing {} for llama.cpp ...", gguf.display());
+        write_export(&engine, ExportFormat::Gguf, gguf)?;
+    }
     let subln = config.student.as_ref().map(|s| s.subln).unwrap_or_default();
     // (case, export directory, what the export stored on disk).
     let mut cases: Vec<(String, Option<PathBuf>, Option<serde_json::Value>)> = Vec::new();
@@ -141,7 +175,9 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
         command
             .args(["bench", "decode-case", "--case", case, "--teacher"])
             .arg(&teacher)
-            .args(["--prompt", &args.prompt.to_string(), "--new", &args.new.to_string()]);
+            .args(["--prompt", &args.prompt.to_string(), "--new", &args.new.to_string()])
+            .args(["--repeats", &args.repeats.to_string()])
+            .args(["--subln", &format!("{:?}", args.subln).to_lowercase()]);
         if let Some(student) = &args.student {
             command.arg("--student").arg(student);
         }
@@ -163,9 +199,30 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
         }
         rows.push(row);
     }
-    std::fs::remove_dir_all(&work)?;
+    if args.work.is_none() {
+        std::fs::remove_dir_all(&work)?;
+    }
     print_rows(&rows, args.json);
+    if let Some(gguf) = &args.compare_llama_cpp {
+        let ours = rows
+            .iter()
+            .find(|r| r["case"].as_str().is_some_and(|c| c.contains("packed2")))
+            .ok_or_else(|| anyhow::anyhow!("no packed2 row to compare with llama.cpp"))?;
+        let workload = super::llama_cpp::Workload {
+            prompt: args.prompt,
+            new: args.new,
+            repeats: args.repeats,
+        };
+        super::llama_cpp::compare(gguf, ours, workload, args.threads, args.json)?;
+    }
     Ok(())
+}
+
+fn random_config(shape: RandomShape) -> HunYuanConfig {
+    match shape {
+        RandomShape::Full => HunYuanConfig::hy_mt_1_8b(),
+        RandomShape::Eighth => eighth_width_config(),
+    }
 }
 
 fn print_rows(rows: &[serde_json::Value], json: bool) {
@@ -249,7 +306,7 @@ pub fn decode_case(args: DecodeCaseArgs) -> anyhow::Result<()> {
                 }
                 None => student_from_teacher(
                     &ModelFiles::dir(&args.teacher),
-                    SublnPlacement::All,
+                    args.subln,
                     serde_json::Value::Null,
                     &device,
                 )?,
@@ -263,9 +320,15 @@ pub fn decode_case(args: DecodeCaseArgs) -> anyhow::Result<()> {
         }
         (case, None) => anyhow::bail!("unknown case `{case}`"),
     };
-    let (prefill, decode) = time_decode(model.as_ref(), vocab_of(&args.teacher)?, args.prompt, args.new);
+    let (prefill, decode) = time_decode(
+        model.as_ref(),
+        vocab_of(&args.teacher)?,
+        args.prompt,
+        args.new,
+        args.repeats,
+    );
     let row = serde_json::json!({
-        "bench": "decode", "case": args.case, "prompt": args.prompt, "new": args.new,
+        "bench": "decode", "case": args.case, "prompt": args.prompt, "new": args.new, "repeats": args.repeats,
         "threads": rayon::current_num_threads(),
         "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode,
         "weight_bytes": {"linears": bytes.linears, "embeddings": bytes.embeddings, "lm_head": bytes.lm_head,
@@ -280,18 +343,24 @@ fn vocab_of(teacher: &Path) -> anyhow::Result<usize> {
     Ok(HunYuanConfig::from_file(&teacher.join("config.json"))?.vocab_size)
 }
 
-/// Prefill tokens/s of a `prompt`-token prompt, then decode tokens/s of `new` greedy tokens (one warm-up token
-/// first, not counted).
-fn time_decode(model: &dyn LanguageModel, vocab: usize, prompt: usize, new: usize) -> (f64, f64) {
+/// Prefill tokens/s of a `prompt`-token prompt, then decode tokens/s of `new` greedy tokens (one token first, not
+/// counted), each the mean of `repeats` runs from an empty cache after one untimed warm-up run (as llama-bench).
+fn time_decode(model: &dyn LanguageModel, vocab: usize, prompt: usize, new: usize, repeats: usize) -> (f64, f64) {
     let ids: Vec<u32> = (0..prompt).map(|i| (i * 7919 % vocab) as u32).collect();
-    let mut state = model.start();
-    let started = Instant::now();
-    let mut logits = state.feed(&ids);
-    let prefill = prompt as f64 / started.elapsed().as_secs_f64();
-    logits = state.feed(&[argmax(&logits)]);
-    let started = Instant::now();
-    for _ in 0..new {
+    let run = || {
+        let mut state = model.start();
+        let started = Instant::now();
+        let mut logits = state.feed(&ids);
+        let prefill = prompt as f64 / started.elapsed().as_secs_f64();
         logits = state.feed(&[argmax(&logits)]);
-    }
-    (prefill, new as f64 / started.elapsed().as_secs_f64())
+        let started = Instant::now();
+        for _ in 0..new {
+            logits = state.feed(&[argmax(&logits)]);
+        }
+        (prefill, new as f64 / started.elapsed().as_secs_f64())
+    };
+    run();
+    let runs: Vec<(f64, f64)> = (0..repeats.max(1)).map(|_| run()).collect();
+    let mean = |speed: fn(&(f64, f64)) -> f64| runs.iter().map(speed).sum::<f64>() / runs.len() as f64;
+    (mean(|r| r.0), mean(|r| r.1))
 }

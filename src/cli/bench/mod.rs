@@ -4,6 +4,7 @@ mod decode;
 mod dot;
 mod forward;
 mod kernels;
+mod llama_cpp;
 mod matmul;
 mod train;
 
