@@ -74,3 +74,34 @@ mod simd {
         hsum(_mm256_add_ps(even, odd)) + tail
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against f64 sums of the widened weights, on widths around the 16-column blocks (the tail, one block, one
+    /// block and a tail) and two tokens: the even/odd layout pairs each weight with its own column. Weights are
+    /// multiples of 1/16 and inputs of 1/8 below 2⁴ (exact in bf16 and f32), so every partial sum is a multiple of
+    /// 1/128 below 2¹⁶ and exact in f32 whatever the association: the sums must be equal, not close.
+    #[test]
+    fn rows_equal_f64_sums_on_odd_widths() {
+        for cols in [1, 15, 16, 17, 33, 300] {
+            let (rows, tokens) = (7, 2);
+            let values: Vec<bf16> = (0..rows * cols)
+                .map(|i| bf16::from_f32(((i * 37 % 101) as f32 - 50.0) / 16.0))
+                .collect();
+            let x: Vec<f32> = (0..tokens * cols)
+                .map(|i| ((i * 53 % 97) as f32 - 48.0) / 8.0)
+                .collect();
+            let y = bf16_forward(&values, rows, cols, &x, tokens);
+            for t in 0..tokens {
+                for r in 0..rows {
+                    let exact: f64 = (0..cols)
+                        .map(|c| values[r * cols + c].to_f64() * x[t * cols + c] as f64)
+                        .sum();
+                    assert_eq!(y[t * rows + r] as f64, exact, "{cols} cols, row {r}, token {t}");
+                }
+            }
+        }
+    }
+}
