@@ -586,3 +586,74 @@ fn a_paused_run_takes_single_steps_on_request_and_stops_cleanly() {
     assert_eq!(worker.join().unwrap().unwrap(), RunOutcome::Stopped);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn stage2_trains_from_its_token_cache_built_once_from_compressed_globs() {
+    let dir = temp_dir("train-token-cache");
+    training_setup(&dir);
+    let extra = "[stage3]\nsteps = 0\n\n[optim]\nbatch_size = 2\n\n[checkpoint]\nevery = 0\n\n[snapshot]\nevery = 0\n";
+    let plain = {
+        let mut config = RunConfig::from_file(&write_run_file(&dir, "plain", extra)).unwrap();
+        config.stage2.tokens = 3 * 2 * 16;
+        config
+    };
+    // The same documents, split over a gzip text file and a zstd JSON-lines file matched by one glob.
+    let lines: Vec<String> = std::fs::read_to_string(dir.join("corpus.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let (first, second) = lines.split_at(5);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, (first.join("\n") + "\n").as_bytes()).unwrap();
+    std::fs::write(dir.join("part-0.txt.gz"), gz.finish().unwrap()).unwrap();
+    let jsonl: String = second
+        .iter()
+        .map(|l| serde_json::json!({ "body": l }).to_string() + "\n")
+        .collect();
+    std::fs::write(
+        dir.join("part-1.jsonl.zst"),
+        zstd::encode_all(jsonl.as_bytes(), 3).unwrap(),
+    )
+    .unwrap();
+    let path = write_run_file(&dir, "globbed", extra);
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "corpus = [\"corpus.txt\"]",
+        "corpus = [\"part-*\"]\ntext_field = \"body\"\ncache = \"shared-cache\"",
+    );
+    std::fs::write(&path, text).unwrap();
+    let mut globbed = RunConfig::from_file(&path).unwrap();
+    globbed.stage2.tokens = plain.stage2.tokens;
+
+    let run_noting = |config: &RunConfig| {
+        let (mut steps, mut notices) = (Vec::new(), Vec::new());
+        run(config, false, &RunControl::default(), &mut |event| match event {
+            TrainEvent::Step(m) => steps.push(m.loss),
+            TrainEvent::Notice { message } => notices.push(message),
+            _ => {}
+        })
+        .unwrap();
+        (steps, notices)
+    };
+    let (plain_losses, plain_notices) = run_noting(&plain);
+    assert!(
+        plain_notices
+            .iter()
+            .any(|n| n.contains("plain/token-cache") && n.contains("built now")),
+        "{plain_notices:?}"
+    );
+    let (losses, notices) = run_noting(&globbed);
+    assert_eq!(losses.len(), 3);
+    assert_eq!(losses, plain_losses, "one token stream, one order: the same steps");
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("shared-cache") && n.contains("built now")),
+        "{notices:?}"
+    );
+    assert!(dir.join("shared-cache/index.json").exists());
+    let (again, notices) = run_noting(&globbed);
+    assert_eq!(again, losses);
+    assert!(notices.iter().any(|n| n.contains("reused")), "{notices:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

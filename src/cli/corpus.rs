@@ -1,4 +1,5 @@
-//! `bitdistill corpus`: import translation pairs (gettext `.po`/`.mo`, TSV, JSONL), clean and split them; stats.
+//! `bitdistill corpus`: import translation pairs (gettext `.po`/`.mo`, TSV, JSONL, Parquet), clean and split
+//! them; stats; tokenize a Stage-2 corpus into its token cache.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -8,13 +9,36 @@ use anyhow::Context;
 use bitdistill::data::gettext::{catalog_pairs, read_mo, read_po};
 use bitdistill::data::{FilterConfig, Split, clean_pairs, read_pairs, split_of};
 use bitdistill::eval::placeholders;
+use bitdistill::train::{RunConfig, describe_tokenizing, stage2_cache};
+use web_time::Instant;
 
 #[derive(clap::Subcommand)]
 pub enum Corpus {
     /// Import pairs into OUT/{train,dev,test}.jsonl.
     Import(ImportArgs),
-    /// Counts, lengths and placeholder share of a pairs file (.jsonl or .tsv).
+    /// Counts, lengths and placeholder share of a pairs file (.jsonl, .tsv or OPUS-100 .parquet).
     Stats(StatsArgs),
+    /// Tokenize a Stage-2 corpus into the token cache that `distill` trains from (reused while corpus and
+    /// tokenizer are unchanged).
+    Cache(CacheArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CacheArgs {
+    /// Build the cache this run file's Stage 2 uses (its teacher, corpus, text field and cache folder).
+    #[arg(long, conflicts_with_all = ["teacher", "out", "files"])]
+    config: Option<PathBuf>,
+    /// The teacher whose tokenizer and end-of-sequence id the cache is made with.
+    #[arg(long, required_unless_present = "config")]
+    teacher: Option<PathBuf>,
+    /// The cache folder.
+    #[arg(long, required_unless_present = "config")]
+    out: Option<PathBuf>,
+    /// The JSON field of .jsonl lines and the Parquet column holding the text.
+    #[arg(long, default_value = bitdistill::data::DEFAULT_TEXT_FIELD)]
+    text_field: String,
+    /// Corpus files or globs (quote globs): .txt, .jsonl, either with .gz or .zst, .parquet.
+    files: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -58,6 +82,7 @@ impl Corpus {
         match self {
             Corpus::Import(args) => import(args),
             Corpus::Stats(args) => stats(args),
+            Corpus::Cache(args) => cache(args),
         }
     }
 }
@@ -78,12 +103,12 @@ fn read_file_pairs(path: &Path, args: &ImportArgs) -> anyhow::Result<Vec<(String
     let messages = match extension {
         "po" => read_po(path)?,
         "mo" => read_mo(path)?,
-        "tsv" | "jsonl" => {
+        "tsv" | "jsonl" | "parquet" => {
             let pairs = read_pairs(path, (&args.source_lang, &args.target_lang))?;
             return Ok(pairs.into_iter().map(|p| (p.source, p.target)).collect());
         }
         other => anyhow::bail!(
-            "{}: unknown kind of file `.{other}` (expected .po, .mo, .tsv or .jsonl)",
+            "{}: unknown kind of file `.{other}` (expected .po, .mo, .tsv, .jsonl or .parquet)",
             path.display()
         ),
     };
@@ -155,5 +180,40 @@ fn stats(args: StatsArgs) -> anyhow::Result<()> {
     } else {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
+    Ok(())
+}
+
+fn cache(args: CacheArgs) -> anyhow::Result<()> {
+    let (teacher, files, text_field, dir) = match &args.config {
+        Some(path) => {
+            let run = RunConfig::from_file(path)?;
+            let dir = run.stage2.cache_dir(&run.out);
+            (run.teacher, run.stage2.corpus, run.stage2.text_field, dir)
+        }
+        None => (
+            args.teacher.expect("clap: required without --config"),
+            args.files,
+            args.text_field,
+            args.out.expect("clap: required without --config"),
+        ),
+    };
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no corpus: give files (or a run file with `stage2.corpus`)"
+    );
+    let started = Instant::now();
+    let mut stderr = std::io::stderr();
+    let (cache, built) = stage2_cache(&teacher, &files, &text_field, &dir, &mut |progress| {
+        let _ = write!(stderr, "\r{}   ", describe_tokenizing(progress));
+    })?;
+    let _ = writeln!(stderr);
+    let seconds = started.elapsed().as_secs_f64();
+    let index = cache.index();
+    let report = serde_json::json!({
+        "cache": dir, "built": built, "files": index.key.files.len(), "documents": index.documents,
+        "tokens": index.tokens, "shards": index.shards.len(), "seconds": seconds,
+        "tokens_per_s": if built { index.tokens as f64 / seconds.max(1e-9) } else { 0.0 },
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use bitdistill::backend::BackendKind;
 use bitdistill::demo::{Budget, DemoOptions, assets_dir, run_demo};
-use bitdistill::train::{StepRate, TrainEvent};
+use bitdistill::train::{StepRate, TrainEvent, describe_tokenizing};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -50,6 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 )
             }
             TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
+            TrainEvent::Tokenizing(progress) => write!(stderr, "\r{}   ", describe_tokenizing(progress)),
             TrainEvent::Notice { message } => writeln!(stderr, "\nnote: {message}"),
             TrainEvent::Finished { .. } => writeln!(stderr, "evaluating teacher and student ..."),
             _ => Ok(()),

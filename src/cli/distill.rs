@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use bitdistill::report::{METRICS_FILE, MetricsLog};
-use bitdistill::train::{RunConfig, RunControl, RunOutcome, StepRate, TrainEvent, run};
+use bitdistill::train::{RunConfig, RunControl, RunOutcome, StepRate, TrainEvent, describe_tokenizing, run};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,6 +38,7 @@ pub fn run_distill(args: Args) -> anyhow::Result<()> {
                 )
             }
             TrainEvent::StageFinished { stage } => writeln!(stderr, "\n{stage:?} done"),
+            TrainEvent::Tokenizing(progress) => write!(stderr, "\r{}   ", describe_tokenizing(progress)),
             TrainEvent::Notice { message } => writeln!(stderr, "\nnote: {message}"),
             TrainEvent::Failed { message } => writeln!(stderr, "\n{message}"),
             _ => Ok(()),

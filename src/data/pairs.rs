@@ -1,5 +1,6 @@
-//! Stage-3 translation pairs, JSONL `{"source", "target", "source_lang"?, "target_lang"?}` or TSV
-//! `source<TAB>target`, formatted with HY-MT's chat and translation templates; only the reply is trained on.
+//! Stage-3 translation pairs, JSONL `{"source", "target", "source_lang"?, "target_lang"?}`, TSV
+//! `source<TAB>target` or Parquet with OPUS-100's `translation` struct column (`{"en": ..., "de": ...}`),
+//! formatted with HY-MT's chat and translation templates; only the reply is trained on.
 
 use std::path::Path;
 
@@ -22,9 +23,37 @@ fn find_language(code: &str, path: &Path, line: usize) -> Result<&'static Langua
     language(code).ok_or_else(|| Error::Invalid(format!("{}:{line}: unknown language `{code}`", path.display())))
 }
 
-/// Reads pairs; `default_langs` (source, target) fill in languages a line does not give.
+/// The struct column of OPUS-100's Parquet shards that holds a pair, keyed by language code.
+pub const TRANSLATION_COLUMN: &str = "translation";
+
+/// Reads pairs; `default_langs` (source, target) fill in languages a line does not give, and pick the keys of
+/// a Parquet file's `translation` column.
 pub fn read_pairs(path: &Path, default_langs: (&str, &str)) -> Result<Vec<Pair>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        return read_parquet_pairs(path, default_langs);
+    }
     parse_pairs(path, &DataFiles::Disk.read_text(path)?, default_langs)
+}
+
+/// The pairs of an OPUS-100 Parquet shard in the languages `(source, target)`.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_parquet_pairs(path: &Path, (source, target): (&str, &str)) -> Result<Vec<Pair>> {
+    let (source_lang, target_lang) = (find_language(source, path, 0)?, find_language(target, path, 0)?);
+    let mut pairs = Vec::new();
+    super::parquet_column::for_each_translation(path, TRANSLATION_COLUMN, (source, target), |s, t| {
+        pairs.push(Pair {
+            source: s.to_string(),
+            target: t.to_string(),
+            source_lang,
+            target_lang,
+        });
+        Ok(())
+    })?;
+    if pairs.is_empty() {
+        return Err(Error::Invalid(format!("{}: no translation pairs", path.display())));
+    }
+    Ok(pairs)
 }
 
 /// The pairs of `text`, the contents of `path` (whose extension says whether it is JSONL), as [`read_pairs`].
@@ -84,4 +113,33 @@ pub fn pair_example(pair: &Pair, tokenizer: &Tokenizer, max_len: usize) -> Resul
     tokens.truncate(max_len.max(prompt_len + 1));
     let trained = (1..tokens.len()).map(|next| next >= prompt_len).collect();
     Ok(Example { tokens, trained })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opus_parquet_shards_give_pairs_in_the_asked_languages() {
+        let dir = std::env::temp_dir().join(format!("bitdistill-pairs-parquet-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("train-00000-of-00001.parquet");
+        crate::data::parquet_column::write::strings(
+            &path,
+            "message schema { required group translation { required binary en (UTF8); required binary pt (UTF8); } }",
+            &[vec!["Open file", "Save"], vec!["Abrir arquivo", "Salvar"]],
+        );
+        let pairs = read_pairs(&path, ("en", "pt")).unwrap();
+        assert_eq!(pairs.len(), 2);
+        assert_eq!((pairs[1].source.as_str(), pairs[1].target.as_str()), ("Save", "Salvar"));
+        assert_eq!((pairs[0].source_lang.code, pairs[0].target_lang.code), ("en", "pt"));
+        // The other direction reads the same rows the other way round.
+        let back = read_pairs(&path, ("pt", "en")).unwrap();
+        assert_eq!(
+            (back[0].source.as_str(), back[0].target.as_str()),
+            ("Abrir arquivo", "Open file")
+        );
+        let unknown = read_pairs(&path, ("en", "xx")).unwrap_err().to_string();
+        assert!(unknown.contains("unknown language `xx`"), "{unknown}");
+    }
 }

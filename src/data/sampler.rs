@@ -1,9 +1,12 @@
 //! Seeded epoch-wise shuffling addressed by a global position, so a run can resume at any example; optionally
-//! grouped by length so that a batch's examples need little padding.
+//! grouped by length so that a batch's examples need little padding, or computed one index at a time for
+//! corpora too large for a table of their order.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+
+use super::permutation::Permutation;
 
 /// Length grouping: each pool of `pool_batches · batch` consecutive examples of an epoch's permutation is sorted
 /// by length and cut into batches, and the pool's batches are shuffled (the "bucketed random sampler" of
@@ -22,6 +25,9 @@ pub struct EpochSampler {
     seed: u64,
     len: usize,
     grouping: Option<LengthGrouping>,
+    /// Each epoch's order as a table (built when the epoch starts) or as a [`Permutation`] evaluated per
+    /// index (constant memory).
+    tabled: bool,
     epoch: Option<(usize, Vec<usize>)>,
 }
 
@@ -31,7 +37,17 @@ impl EpochSampler {
             seed,
             len,
             grouping: None,
+            tabled: true,
             epoch: None,
+        }
+    }
+
+    /// A plain shuffle of `len` examples that keeps no table: each epoch is a seeded [`Permutation`], so
+    /// memory stays constant however large `len` is (Stage 2's packed blocks).
+    pub fn without_table(seed: u64, len: usize) -> Self {
+        Self {
+            tabled: false,
+            ..Self::new(seed, len)
         }
     }
 
@@ -48,20 +64,28 @@ impl EpochSampler {
             seed,
             len,
             grouping,
+            tabled: true,
             epoch: None,
         }
     }
 
     pub fn index(&mut self, position: usize) -> usize {
         let epoch = position / self.len;
+        if !self.tabled {
+            return Permutation::new(self.epoch_seed(epoch), self.len as u64).at((position % self.len) as u64) as usize;
+        }
         if self.epoch.as_ref().is_none_or(|(e, _)| *e != epoch) {
             self.epoch = Some((epoch, self.order(epoch)));
         }
         self.epoch.as_ref().unwrap().1[position % self.len]
     }
 
+    fn epoch_seed(&self, epoch: usize) -> u64 {
+        self.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
     fn order(&self, epoch: usize) -> Vec<usize> {
-        let epoch_seed = self.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let epoch_seed = self.epoch_seed(epoch);
         let mut order: Vec<usize> = (0..self.len).collect();
         order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
         let Some(grouping) = &self.grouping else {
@@ -97,6 +121,22 @@ mod tests {
         assert_ne!(first, second);
         // A fresh sampler resumed at position 13 gives what the first gave there.
         assert_eq!(EpochSampler::new(3, 10).index(13), second[3]);
+    }
+
+    #[test]
+    fn the_tableless_shuffle_permutes_each_epoch_and_resumes_anywhere() {
+        let mut sampler = EpochSampler::without_table(3, 10);
+        let epochs: Vec<Vec<usize>> = (0..3)
+            .map(|e| (e * 10..e * 10 + 10).map(|p| sampler.index(p)).collect())
+            .collect();
+        for order in &epochs {
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+        }
+        assert!(epochs[0] != epochs[1] && epochs[1] != epochs[2]);
+        assert_eq!(EpochSampler::without_table(3, 10).index(27), epochs[2][7]);
+        assert!(sampler.epoch.is_none(), "no table is kept");
     }
 
     /// Padded tokens of batches of `batch` consecutive positions over one epoch.

@@ -1,7 +1,8 @@
 //! Everything the Train and Attention panels draw, accumulated from the trainer's event stream.
 
+use crate::data::CacheProgress;
 use crate::report::{LossTerm, metric_points};
-use crate::train::{Snapshot, Stage, StepMetrics, StepRate, TrainEvent};
+use crate::train::{Snapshot, Stage, StepMetrics, StepRate, TrainEvent, describe_tokenizing};
 
 #[derive(Debug, Default)]
 pub struct RunHistory {
@@ -16,6 +17,8 @@ pub struct RunHistory {
     pub failed: Option<String>,
     /// The run's notices (e.g. a reference-path fallback), in order.
     pub notices: Vec<String>,
+    /// How far the tokenization of Stage 2's corpus is, while it runs before the first step.
+    pub tokenizing: Option<CacheProgress>,
     rate: StepRate,
 }
 
@@ -40,6 +43,7 @@ impl RunHistory {
             }
             TrainEvent::Failed { message } => self.failed = Some(message),
             TrainEvent::Notice { message } => self.notices.push(message),
+            TrainEvent::Tokenizing(progress) => self.tokenizing = Some(progress),
             TrainEvent::Checkpoint { .. } | TrainEvent::StageFinished { .. } => {}
         }
     }
@@ -61,7 +65,10 @@ impl RunHistory {
             };
         }
         let Some(last) = self.steps.last() else {
-            return "not started".into();
+            return self
+                .tokenizing
+                .as_ref()
+                .map_or("not started".into(), describe_tokenizing);
         };
         format!("{} · loss {:.3}", self.rate.describe(last), last.loss)
     }

@@ -30,7 +30,7 @@ impl MetricsLog {
     }
 
     pub fn record(&mut self, event: &TrainEvent) {
-        if !matches!(event, TrainEvent::Snapshot(_))
+        if !matches!(event, TrainEvent::Snapshot(_) | TrainEvent::Tokenizing(_))
             && let Ok(line) = serde_json::to_string(event)
         {
             let _ = writeln!(self.file, "{line}");

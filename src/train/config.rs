@@ -86,8 +86,14 @@ impl Default for StudentSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Stage2Section {
-    /// Monolingual `.txt` (a document per line) or `.jsonl` (`{"text"}`) files.
+    /// Monolingual corpus files or globs: `.txt` (a document per line), `.jsonl` (a JSON object per line),
+    /// either also as `.gz` or `.zst`, and `.parquet`.
     pub corpus: Vec<PathBuf>,
+    /// The JSON field of `.jsonl` lines and the column of Parquet files that holds the text (default `text`).
+    pub text_field: String,
+    /// Token cache folder: the corpus is tokenized into it once and trained from it with constant memory,
+    /// reused while corpus and tokenizer are unchanged (default `out/token-cache`).
+    pub cache: Option<PathBuf>,
     /// Tokens to train on (default 0: Stage 2 is skipped).
     pub tokens: usize,
     /// Tokens per packed block (default 128).
@@ -98,9 +104,18 @@ impl Default for Stage2Section {
     fn default() -> Self {
         Self {
             corpus: Vec::new(),
+            text_field: crate::data::DEFAULT_TEXT_FIELD.into(),
+            cache: None,
             tokens: 0,
             block_len: 128,
         }
+    }
+}
+
+impl Stage2Section {
+    /// The folder of the token cache of a run writing into `out`.
+    pub fn cache_dir(&self, out: &Path) -> PathBuf {
+        self.cache.clone().unwrap_or_else(|| out.join("token-cache"))
     }
 }
 
@@ -311,6 +326,7 @@ impl RunConfig {
         join(&mut self.out);
         self.student.init.iter_mut().for_each(join);
         self.stage2.corpus.iter_mut().for_each(join);
+        self.stage2.cache.iter_mut().for_each(join);
         self.stage3.pairs.iter_mut().for_each(join);
     }
 
@@ -330,10 +346,8 @@ impl RunConfig {
         if let Some(init) = self.student.init.as_ref().filter(|d| !d.join("config.json").exists()) {
             return Err(missing("student.init", &init.join("config.json")));
         }
-        if self.runs_stage2()
-            && let Some(file) = self.stage2.corpus.iter().find(|f| !f.exists())
-        {
-            return Err(missing("stage2.corpus", file));
+        if self.runs_stage2() {
+            self.check_corpus(path)?;
         }
         if let Some(file) = self
             .stage3
@@ -343,6 +357,23 @@ impl RunConfig {
         {
             return Err(missing("stage3.pairs", file));
         }
+        Ok(())
+    }
+
+    /// Stage 2's corpus entries exist (globs match) and have a known format.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn check_corpus(&self, path: &Path) -> Result<()> {
+        let files = crate::data::expand_corpus(&self.stage2.corpus)
+            .map_err(|e| Error::config(path, format!("`stage2.corpus`: {e}")))?;
+        for file in files {
+            crate::data::format_of(&file).map_err(|e| Error::config(path, format!("`stage2.corpus`: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// In the browser the corpus files are handed over by path; they are checked when read.
+    #[cfg(target_arch = "wasm32")]
+    fn check_corpus(&self, _path: &Path) -> Result<()> {
         Ok(())
     }
 

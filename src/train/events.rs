@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::CacheProgress;
+
 /// Which training stage an event belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -97,6 +99,8 @@ pub enum TrainEvent {
     Failed {
         message: String,
     },
+    /// Stage 2's corpus is being tokenized into its token cache.
+    Tokenizing(CacheProgress),
     /// Something the user should know about how the run computes (said once, e.g. a reference-path fallback).
     Notice {
         message: String,

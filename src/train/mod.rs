@@ -18,10 +18,12 @@ pub use checkpoint::{TrainState, complete_checkpoints};
 pub use config::{
     CheckpointSection, Method, OptimSection, RunConfig, SnapshotSection, Stage2Section, Stage3Section, StudentSection,
 };
+#[cfg(not(target_arch = "wasm32"))]
+pub use data::stage2_cache;
 pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
 pub use files::RunFiles;
 pub use grads::{clip_global_norm, global_norm, read_scalar};
-pub use progress::{StepRate, short_duration};
+pub use progress::{StepRate, describe_tokenizing, short_duration};
 pub use schedule::cosine_with_warmup;
 pub use snapshot::{HISTOGRAM_BINS, HISTOGRAM_RANGE, attention_input_errors, layer_weight_stats};
 pub use trainer::{RunControl, RunOutcome, run, run_with};

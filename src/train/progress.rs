@@ -5,6 +5,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use super::events::{Stage, StepMetrics};
+use crate::data::CacheProgress;
 
 /// Weight of the newest step in the moving average of seconds per step: steps of one stage vary with their
 /// batch's length, so a short memory (about 10 steps) follows the rate without jumping with every batch.
@@ -64,6 +65,20 @@ impl StepRate {
         }
         line
     }
+}
+
+/// "tokenizing the corpus 312/2048 MB · 1.24M tokens/s · ETA 4m10s" (ETA while bytes remain).
+pub fn describe_tokenizing(progress: &CacheProgress) -> String {
+    let mut line = format!(
+        "tokenizing the corpus {:.0}/{:.0} MB · {:.2}M tokens/s",
+        progress.bytes_read as f64 / 1e6,
+        progress.bytes_total as f64 / 1e6,
+        progress.tokens_per_second() / 1e6
+    );
+    if let Some(left) = progress.seconds_left() {
+        line.push_str(&format!(" · ETA {}", short_duration(Duration::from_secs_f64(left))));
+    }
+    line
 }
 
 /// "42s", "3m05s", "1h18m": two units at most, the way a progress line is read at a glance.
@@ -134,5 +149,21 @@ mod tests {
             ["0s", "59s", "1m00s", "3m05s", "59m59s"]
         );
         assert_eq!([s(3600), s(4740), s(90_061)], ["1h00m", "1h19m", "25h01m"]);
+    }
+
+    #[test]
+    fn the_tokenizing_line_gives_megabytes_rate_and_time_left() {
+        let progress = CacheProgress {
+            bytes_read: 312_000_000,
+            bytes_total: 2_048_000_000,
+            tokens: 62_000_000,
+            documents: 1000,
+            seconds: 50.0,
+        };
+        // 1736 MB left at 312 MB per 50 s: 278.2 s.
+        assert_eq!(
+            describe_tokenizing(&progress),
+            "tokenizing the corpus 312/2048 MB · 1.24M tokens/s · ETA 4m38s"
+        );
     }
 }

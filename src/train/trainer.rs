@@ -2,6 +2,7 @@
 //! (each computed in parallel shards), seeded data order, periodic snapshots and atomic checkpoints; every step
 //! is reported as a [`TrainEvent`].
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -14,7 +15,7 @@ use web_time::Instant;
 
 use super::checkpoint::{TrainState, complete_checkpoints, read_checkpoint, write_checkpoint};
 use super::config::{Method, RunConfig};
-use super::data::{stage_examples, stage_steps};
+use super::data::{document_separator, stage_examples, stage_steps};
 use super::events::{Stage, StepMetrics, TrainEvent};
 use super::files::RunFiles;
 use super::grads::clip_global_norm;
@@ -22,7 +23,7 @@ use super::schedule::cosine_with_warmup;
 use super::shards::{LossValues, ShardedPass};
 use super::snapshot::take_snapshot;
 use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
-use crate::data::{EpochSampler, Example, TokenBatch};
+use crate::data::{Example, TokenBatch};
 use crate::distill::{Stage3Objective, check_compatible, check_relation_heads, student_from_teacher};
 use crate::error::{Error, Result};
 use crate::generate::tokenizer_of;
@@ -250,25 +251,10 @@ impl Run<'_> {
         checkpoints: &std::path::Path,
     ) -> Result<(HunYuan, bool)> {
         let config = self.config;
-        let eos = self
-            .student_config
-            .eos_token_ids
-            .first()
-            .copied()
-            .unwrap_or(self.tokenizer.chat.end_of_reply);
-        let examples = stage_examples(stage, config, &self.files.data, &self.tokenizer, eos)?;
+        let eos = document_separator(&self.student_config, &self.tokenizer);
+        let examples = stage_examples(stage, config, self.files, &self.tokenizer, eos, &mut *self.emit)?;
         let total_steps = stage_steps(stage, config);
-        let stage_seed = config.seed ^ (stage as u64 + 1);
-        let mut sampler = match stage {
-            // Stage-2 blocks all have one length.
-            Stage::Pretrain => EpochSampler::new(stage_seed, examples.len()),
-            Stage::Distill => EpochSampler::grouped_by_length(
-                stage_seed,
-                examples.iter().map(|e| e.tokens.len()).collect(),
-                config.optim.batch_size,
-                config.stage3.length_pool,
-            ),
-        };
+        let mut sampler = examples.sampler(config.seed ^ (stage as u64 + 1), config);
         let mut optimizer: ModuleOptimizer = AdamWConfig::new().with_weight_decay(config.optim.weight_decay).init();
         let mut state = TrainState {
             stage,
@@ -320,10 +306,11 @@ impl Run<'_> {
             let mut losses = LossValues::default();
             let (mut tokens, mut real_tokens) = (0, 0);
             for _ in 0..config.optim.grad_accum {
-                let batch: Vec<&Example> = (0..config.optim.batch_size)
-                    .map(|i| &examples[sampler.index(state.position + i)])
+                let batch: Vec<Cow<Example>> = (0..config.optim.batch_size)
+                    .map(|i| examples.get(sampler.index(state.position + i)))
                     .collect();
                 state.position += batch.len();
+                let batch: Vec<&Example> = batch.iter().map(|e| e.as_ref()).collect();
                 let batch = TokenBatch::from_examples(&batch, self.student_config.pad_token_id);
                 tokens += batch.batch * batch.len;
                 real_tokens += batch.real_tokens();

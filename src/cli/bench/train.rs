@@ -155,6 +155,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
             corpus: vec![dir.join("corpus.txt")],
             tokens: shape.steps * shape.batch * shape.block,
             block_len: shape.block,
+            ..Stage2Section::default()
         },
         stage3: Stage3Section {
             pairs: Some(dir.join("pairs.jsonl")),
