@@ -260,8 +260,14 @@ mod tests {
     use super::*;
     use crate::data::{DataFiles, TokenStream, pack_corpus};
 
-    fn tokenizer_bytes() -> Vec<u8> {
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/tiny-hymt/tokenizer.json")).unwrap()
+    /// A scratch folder with a corpus of `documents` lines per file, and the bundled teacher's tokenizer.
+    fn setup(name: &str, documents: usize) -> (PathBuf, Vec<PathBuf>, Vec<u8>, Tokenizer) {
+        let dir = scratch(name);
+        let files = corpus(&dir, documents);
+        let bytes =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/tiny-hymt/tokenizer.json")).unwrap();
+        let tokenizer = Tokenizer::from_bytes(&bytes, Path::new("tokenizer.json")).unwrap();
+        (dir, files, bytes, tokenizer)
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -284,6 +290,16 @@ mod tests {
         vec![a, b]
     }
 
+    fn source_of<'a>(files: &[PathBuf], bytes: &'a [u8], tokenizer: &'a Tokenizer, eos: u32) -> CacheSource<'a> {
+        CacheSource {
+            files: files.to_vec(),
+            text_field: "text",
+            tokenizer,
+            tokenizer_bytes: bytes,
+            eos,
+        }
+    }
+
     fn build(dir: &Path, source: &CacheSource, shard_tokens: u64) -> (TokenCache, bool, Vec<CacheProgress>) {
         let mut reports = Vec::new();
         let (cache, built) = open_or_build_sharded(dir, source, shard_tokens, &mut |p| reports.push(*p)).unwrap();
@@ -292,17 +308,8 @@ mod tests {
 
     #[test]
     fn the_cache_holds_the_stream_that_packing_in_memory_makes() {
-        let dir = scratch("stream");
-        let bytes = tokenizer_bytes();
-        let tokenizer = Tokenizer::from_bytes(&bytes, Path::new("tokenizer.json")).unwrap();
-        let files = corpus(&dir, 300);
-        let source = CacheSource {
-            files: files.clone(),
-            text_field: "text",
-            tokenizer: &tokenizer,
-            tokenizer_bytes: &bytes,
-            eos: 2,
-        };
+        let (dir, files, bytes, tokenizer) = setup("stream", 300);
+        let source = source_of(&files, &bytes, &tokenizer, 2);
         // Shards of 1000 tokens: many boundaries, and blocks that straddle them.
         let (cache, built, reports) = build(&dir.join("cache"), &source, 1000);
         assert!(built);
@@ -341,18 +348,9 @@ mod tests {
 
     #[test]
     fn the_cache_is_reused_until_corpus_or_tokenizer_change_and_never_taken_half_built() {
-        let dir = scratch("reuse");
-        let bytes = tokenizer_bytes();
-        let tokenizer = Tokenizer::from_bytes(&bytes, Path::new("tokenizer.json")).unwrap();
-        let files = corpus(&dir, 20);
+        let (dir, files, bytes, tokenizer) = setup("reuse", 20);
         let cache_dir = dir.join("cache");
-        let source = CacheSource {
-            files: files.clone(),
-            text_field: "text",
-            tokenizer: &tokenizer,
-            tokenizer_bytes: &bytes,
-            eos: 2,
-        };
+        let source = source_of(&files, &bytes, &tokenizer, 2);
         let (first, built, _) = build(&cache_dir, &source, 1 << 20);
         assert!(built);
         let tokens = first.tokens();
@@ -362,21 +360,8 @@ mod tests {
         // Another tokenizer file (one byte more) or end-of-sequence id: rebuilt.
         let mut other_bytes = bytes.clone();
         other_bytes.push(b'\n');
-        let other = CacheSource {
-            tokenizer_bytes: &other_bytes,
-            ..CacheSource {
-                files: files.clone(),
-                ..source
-            }
-        };
-        assert!(build(&cache_dir, &other, 1 << 20).1);
-        let source = CacheSource {
-            files: files.clone(),
-            text_field: "text",
-            tokenizer: &tokenizer,
-            tokenizer_bytes: &bytes,
-            eos: 3,
-        };
+        assert!(build(&cache_dir, &source_of(&files, &other_bytes, &tokenizer, 2), 1 << 20).1);
+        let source = source_of(&files, &bytes, &tokenizer, 3);
         assert!(build(&cache_dir, &source, 1 << 20).1);
         // A corpus file that grows: rebuilt with the new tokens.
         let mut text = std::fs::read_to_string(&files[0]).unwrap();
