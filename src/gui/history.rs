@@ -136,6 +136,29 @@ mod tests {
     }
 
     #[test]
+    fn the_status_shows_the_tokenization_until_the_first_step() {
+        let mut history = RunHistory::default();
+        assert_eq!(history.status(), "not started");
+        history.push(TrainEvent::Tokenizing(CacheProgress {
+            bytes_read: 50_000_000,
+            bytes_total: 200_000_000,
+            tokens: 10_000_000,
+            documents: 5,
+            seconds: 10.0,
+        }));
+        assert_eq!(
+            history.status(),
+            "tokenizing the corpus 50/200 MB · 1.00M tokens/s · ETA 30s"
+        );
+        history.push(step(1, 2.0, None));
+        assert!(
+            history.status().starts_with("Distill step 1/10"),
+            "{}",
+            history.status()
+        );
+    }
+
+    #[test]
     fn smoothing_is_debiased_and_zero_is_raw() {
         let points = [[1.0, 4.0], [2.0, 2.0]];
         assert_eq!(smooth(&points, 0.0), points.to_vec());
