@@ -201,6 +201,17 @@ mod tests {
     }
 
     #[test]
+    fn parquet_files_give_their_named_column() {
+        let path = scratch("parquet").join("train-00000-of-00001.parquet");
+        crate::data::parquet_column::write::strings(
+            &path,
+            "message schema { required binary content (UTF8); required binary url (UTF8); }",
+            &[vec!["Ein Dokument.", "Noch eins."], vec!["a", "b"]],
+        );
+        assert_eq!(documents(&path, "content").unwrap(), ["Ein Dokument.", "Noch eins."]);
+    }
+
+    #[test]
     fn globs_expand_sorted_and_must_match() {
         let dir = scratch("globs");
         for name in ["b.txt", "a.txt", "c.jsonl"] {
