@@ -90,11 +90,11 @@ fn stage2_blocks(
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<PackedBlocks> {
     let stage2 = &config.stage2;
-    let corpus = corpus_files(config, &files.data)?;
     #[cfg(not(target_arch = "wasm32"))]
     if matches!(files.data, DataFiles::Disk) && files.writes_out {
-        return cached_blocks(config, files, corpus, tokenizer, eos, emit);
+        return cached_blocks(config, emit);
     }
+    let corpus = corpus_files(config, &files.data)?;
     let paths: Vec<&Path> = corpus.iter().map(PathBuf::as_path).collect();
     pack_corpus(
         &paths,
@@ -106,30 +106,21 @@ fn stage2_blocks(
     )
 }
 
-/// Stage 2's blocks read from the token cache, which is built first when the corpus or tokenizer changed.
+/// Stage 2's blocks read from the token cache, which is built first when the corpus or tokenizer changed; the
+/// same cache `bitdistill corpus cache --config` builds for this run file.
 #[cfg(not(target_arch = "wasm32"))]
-fn cached_blocks(
-    config: &RunConfig,
-    files: &RunFiles,
-    corpus: Vec<PathBuf>,
-    tokenizer: &Tokenizer,
-    eos: u32,
-    emit: &mut dyn FnMut(TrainEvent),
-) -> Result<PackedBlocks> {
-    use crate::data::token_cache::{CacheSource, open_or_build};
+fn cached_blocks(config: &RunConfig, emit: &mut dyn FnMut(TrainEvent)) -> Result<PackedBlocks> {
     use crate::data::{TokenStream, file_list};
 
     let stage2 = &config.stage2;
-    let tokenizer_bytes = files.teacher.read(crate::tokenizer::TOKENIZER_FILE)?;
-    let source = CacheSource {
-        files: corpus,
-        text_field: &stage2.text_field,
-        tokenizer,
-        tokenizer_bytes: &tokenizer_bytes,
-        eos,
-    };
     let dir = stage2.cache_dir(&config.out);
-    let (cache, built) = open_or_build(&dir, &source, &mut |progress| emit(TrainEvent::Tokenizing(*progress)))?;
+    let (cache, built) = stage2_cache(
+        &config.teacher,
+        &stage2.corpus,
+        &stage2.text_field,
+        &dir,
+        &mut |progress| emit(TrainEvent::Tokenizing(*progress)),
+    )?;
     let index = cache.index();
     emit(TrainEvent::Notice {
         message: format!(
@@ -145,8 +136,9 @@ fn cached_blocks(
             }
         ),
     });
-    let paths: Vec<&Path> = source.files.iter().map(PathBuf::as_path).collect();
-    PackedBlocks::new(TokenStream::Cache(cache), stage2.block_len, &file_list(&paths))
+    let paths: Vec<&Path> = index.key.files.iter().map(|f| f.path.as_path()).collect();
+    let sources = file_list(&paths);
+    PackedBlocks::new(TokenStream::Cache(cache), stage2.block_len, &sources)
 }
 
 /// The token that ends each Stage-2 document: the model's first end-of-sequence id, else the chat template's

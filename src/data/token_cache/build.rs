@@ -79,8 +79,7 @@ pub(super) fn open_or_build_sharded(
     progress: &mut dyn FnMut(&CacheProgress),
 ) -> Result<(TokenCache, bool)> {
     let key = source.key()?;
-    if dir.join(INDEX_FILE).is_file()
-        && let Ok(cache) = TokenCache::open(dir)
+    if let Ok(cache) = TokenCache::open(dir)
         && cache.index().key == key
     {
         return Ok((cache, false));
@@ -198,7 +197,7 @@ fn write_shards(
     };
     let mut last_report = 0.0;
     let mut files_done = 0;
-    for path in &source.files {
+    for (path, keyed) in source.files.iter().zip(&key.files) {
         let documents_before = state.documents;
         let read = Arc::new(AtomicU64::new(0));
         let counted = |file: File| Counted {
@@ -211,7 +210,8 @@ fn write_shards(
             let encoded: Vec<Vec<u32>> = pending
                 .par_iter()
                 .map(|document| source.tokenizer.encode(document))
-                .collect::<Result<_>>()?;
+                .collect::<Result<_>>()
+                .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
             for mut ids in encoded {
                 ids.push(source.eos);
                 state.tokens += ids.len() as u64;
@@ -241,7 +241,7 @@ fn write_shards(
         if state.documents == documents_before {
             return Err(Error::Invalid(format!("{}: the corpus is empty", path.display())));
         }
-        files_done += std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        files_done += keyed.bytes;
         state.bytes_read = files_done;
         state.seconds = started.elapsed().as_secs_f64();
         progress(&state);
