@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bitdistill::data::read_pairs;
 use bitdistill::eval::evaluate;
-use bitdistill::generate::GenerationConfig;
+use bitdistill::generate::{DEFAULT_BATCH_ROWS, GenerationConfig};
 use bitdistill::train::short_duration;
 
 use super::loaded::ModelArgs;
@@ -28,6 +28,9 @@ pub struct Args {
     limit: Option<usize>,
     #[arg(long, default_value_t = 128)]
     max_new_tokens: usize,
+    /// Sentences decoded together (1: one at a time); each translation is the same either way.
+    #[arg(long, default_value_t = DEFAULT_BATCH_ROWS)]
+    batch_size: usize,
     /// Write the hypotheses here, one per line.
     #[arg(long)]
     hypotheses: Option<PathBuf>,
@@ -45,20 +48,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         max_new_tokens: args.max_new_tokens,
         ..GenerationConfig::default()
     };
-    let total = pairs.len();
-    let mut stderr = std::io::stderr();
-    let started = Instant::now();
-    let report = evaluate(&translator, &pairs, &generation, |done, _| {
-        let seconds = started.elapsed().as_secs_f64();
-        let rate = done as f64 / seconds.max(1e-9);
-        let left = Duration::from_secs_f64(total.saturating_sub(done) as f64 / rate.max(1e-9));
-        let _ = write!(
-            stderr,
-            "\rtranslated {done}/{total}  {rate:.1} pairs/s  ETA {}   ",
-            short_duration(left)
-        );
+    let progress = TranslationProgress::new(pairs.len());
+    let report = evaluate(&translator, &pairs, &generation, args.batch_size, |done, _| {
+        progress.show(done)
     })?;
-    let _ = writeln!(stderr);
+    progress.finish();
     if let Some(path) = &args.hypotheses {
         std::fs::write(path, report.hypotheses.join("\n") + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
@@ -89,6 +83,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report.tokens_per_s, model_bytes
     );
     Ok(())
+}
+
+/// The line a long translation job keeps on stderr: sentences done, rate and ETA.
+pub struct TranslationProgress {
+    total: usize,
+    started: Instant,
+}
+
+impl TranslationProgress {
+    pub fn new(total: usize) -> Self {
+        Self {
+            total,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn show(&self, done: usize) {
+        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let left = Duration::from_secs_f64(self.total.saturating_sub(done) as f64 / rate.max(1e-9));
+        let _ = write!(
+            std::io::stderr(),
+            "\rtranslated {done}/{}  {rate:.1} sentences/s  ETA {}   ",
+            self.total,
+            short_duration(left)
+        );
+    }
+
+    pub fn finish(&self) {
+        let _ = writeln!(std::io::stderr());
+    }
 }
 
 /// Bytes of the weight files in a model directory.

@@ -21,7 +21,7 @@ use crate::data::read_pairs;
 use crate::error::{Error, Result};
 use crate::eval::evaluate;
 use crate::export::{ExportFormat, export_student};
-use crate::generate::{GenerationConfig, LanguageModel, Translator};
+use crate::generate::{DEFAULT_BATCH_ROWS, GenerationConfig, LanguageModel, Translator};
 use crate::infer::{EmbeddingStorage, load_native};
 use crate::tokenizer::{TOKENIZER_FILE, Tokenizer};
 use crate::train::{RunConfig, RunControl, RunOutcome, TrainEvent, run};
@@ -158,7 +158,7 @@ pub(crate) fn summarize(
             config: &config,
             tokenizer: &tokenizer,
         };
-        evaluate(&translator, test, &generation, |_, _| {})
+        evaluate(&translator, test, &generation, DEFAULT_BATCH_ROWS, |_, _| {})
     };
     if config.student.as_ref().is_some_and(|s| s.packing.is_some()) {
         let model = load_native(dir)?;

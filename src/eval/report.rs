@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Tokenize, corpus_scores, placeholder_rate};
 use crate::data::Pair;
 use crate::error::Result;
-use crate::generate::{GenerationConfig, Translator};
+use crate::generate::{GenerationConfig, Source, Translator};
 use crate::prompt::{Language, PromptKind};
 
 /// Scores of one language pair.
@@ -45,30 +45,32 @@ pub fn tokenize_for(target: &Language) -> Tokenize {
     }
 }
 
-/// Translates every pair (greedy unless `generation` samples) and scores the result.
+/// Translates every pair (greedy unless `generation` samples), `rows` sentences decoded together, and scores
+/// the result. `on_progress` sees how many are done and the latest translation.
 pub fn evaluate(
     translator: &Translator,
     pairs: &[Pair],
     generation: &GenerationConfig,
+    rows: usize,
     mut on_progress: impl FnMut(usize, &str),
 ) -> Result<EvalReport> {
     let started = Instant::now();
-    let mut hypotheses = Vec::with_capacity(pairs.len());
-    let mut generated_tokens = 0;
-    for (index, pair) in pairs.iter().enumerate() {
-        let translation = translator.translate(
-            &pair.source,
-            Some(pair.source_lang),
-            pair.target_lang,
-            &PromptKind::Plain,
-            generation,
-            |_| {},
-        )?;
-        generated_tokens += translation.tokens;
-        on_progress(index + 1, &translation.text);
-        hypotheses.push(translation.text);
-    }
+    let sources: Vec<Source> = pairs
+        .iter()
+        .map(|pair| Source {
+            text: &pair.source,
+            from: Some(pair.source_lang),
+            to: pair.target_lang,
+        })
+        .collect();
+    let mut done = 0;
+    let translations = translator.translate_batch(&sources, &PromptKind::Plain, generation, rows, |_, t| {
+        done += 1;
+        on_progress(done, &t.text);
+    })?;
     let seconds = started.elapsed().as_secs_f64();
+    let generated_tokens = translations.iter().map(|t| t.tokens).sum();
+    let hypotheses: Vec<String> = translations.into_iter().map(|t| t.text).collect();
 
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (index, pair) in pairs.iter().enumerate() {

@@ -24,6 +24,8 @@ pub enum Engine {
     Native,
 }
 
+// One per opened model, so the size difference of the variants costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum LoadedModel {
     Burn(HunYuan),
     Native(NativeModel),

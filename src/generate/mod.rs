@@ -1,5 +1,7 @@
 //! Autoregressive generation with a KV cache, greedy or sampled, streaming each token to a callback.
 
+mod batch;
+mod burn_batch;
 mod loaded;
 mod request;
 mod sampling;
@@ -12,12 +14,16 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
+use batch::RowByRow;
+pub(crate) use batch::RowSlots;
+pub use batch::{BatchDecodeState, generate_batch};
+use burn_batch::BurnBatch;
 pub use loaded::{Engine, Loaded, LoadedModel, load_tokenizer, tokenizer_of};
 pub use request::TranslationRequest;
 pub use sampling::{Sampling, apply_repetition_penalty, argmax, candidate_distribution, sample};
-pub use translate::{Translation, Translator, reply_stop_tokens};
+pub use translate::{DEFAULT_BATCH_ROWS, Source, Translation, Translator, reply_stop_tokens};
 
-use crate::model::{HunYuan, KvCache, Probes};
+use crate::model::{HunYuan, KvCache, RowCache};
 
 /// How to generate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,6 +70,12 @@ impl GenerationConfig {
 pub trait LanguageModel {
     /// A fresh decoding state: the KV cache of one sequence.
     fn start(&self) -> Box<dyn DecodeState + '_>;
+
+    /// A decoding state for `rows` sequences decoded together, each with its own KV cache. By default they are
+    /// fed one after another; the burn model and the CPU engine run them in one pass.
+    fn start_batch(&self, rows: usize) -> Box<dyn BatchDecodeState + '_> {
+        Box::new(RowByRow(RowSlots::new(rows, || self.start())))
+    }
 }
 
 /// One sequence being decoded.
@@ -86,17 +98,20 @@ impl LanguageModel for HunYuan {
             cache: KvCache::new(self.num_layers()),
         })
     }
+
+    fn start_batch(&self, _rows: usize) -> Box<dyn BatchDecodeState + '_> {
+        Box::new(BurnBatch {
+            model: self,
+            cache: RowCache::new(self.num_layers(), 0),
+            rows: Vec::new(),
+        })
+    }
 }
 
 impl DecodeState for BurnDecode<'_> {
     fn feed(&mut self, ids: &[u32]) -> Vec<f32> {
-        let logits = self
-            .model
-            .forward(ids_tensor(ids, &self.device), Some(&mut self.cache), &Probes::default())
-            .logits; // [1, T, V]
-        let [_, len, vocab] = logits.dims();
-        logits
-            .slice([0..1, len - 1..len, 0..vocab])
+        self.model
+            .last_logits(ids_tensor(ids, &self.device), &mut self.cache)
             .into_data()
             .try_into_vec_as::<f32>()
             .expect("f32 logits")
@@ -123,11 +138,7 @@ pub fn generate(
             fed = 0;
         }
         let mut last = state.feed(&context[fed..]);
-        apply_repetition_penalty(&mut last, &context, config.repetition_penalty);
-        let token = match &config.sampling {
-            Some(sampling) => sample(&last, sampling, &mut rng),
-            None => argmax(&last),
-        };
+        let token = next_token(&mut last, &context, config, &mut rng);
         fed = context.len();
         generated.push(token);
         context.push(token);
@@ -136,6 +147,15 @@ pub fn generate(
         }
     }
     generated
+}
+
+/// The token `config` chooses after `context` from its last logits (penalised in place).
+fn next_token(logits: &mut [f32], context: &[u32], config: &GenerationConfig, rng: &mut StdRng) -> u32 {
+    apply_repetition_penalty(logits, context, config.repetition_penalty);
+    match &config.sampling {
+        Some(sampling) => sample(logits, sampling, rng),
+        None => argmax(logits),
+    }
 }
 
 /// `[1, T]` token ids.

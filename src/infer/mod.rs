@@ -15,4 +15,4 @@ pub use dense::{DenseMatrix, dot_bf16, dot_f32};
 pub use int8_dot::{dot_i8_codes, int8_dot_paths};
 pub use linear::NativeLinear;
 pub use load::{load_native, load_native_files};
-pub use model::{NativeCache, NativeLayer, NativeModel, TracedLayer, WeightBytes};
+pub use model::{NativeCache, NativeLayer, NativeModel, Segment, TracedLayer, WeightBytes};

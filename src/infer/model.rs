@@ -2,11 +2,12 @@
 //! either f32 or packed ternary. It is what exported students run on (and, with f32 projections, the fair
 //! baseline for the teacher); the burn model stays the reference.
 
-use rayon::prelude::*;
+mod attention;
 
 use super::dense::DenseMatrix;
 use super::linear::NativeLinear;
 use super::norm::rms_norm_rows;
+use crate::generate::RowSlots;
 use crate::model::HunYuanConfig;
 
 #[derive(Clone, Debug)]
@@ -75,6 +76,12 @@ impl NativeCache {
     pub fn positions(&self) -> usize {
         self.positions
     }
+}
+
+/// One sequence's share of a pass: its new tokens, fed after its cached positions.
+pub struct Segment<'a> {
+    pub ids: &'a [u32],
+    pub cache: &'a mut NativeCache,
 }
 
 /// Bytes of the weights by part.
@@ -156,46 +163,51 @@ impl NativeModel {
     /// Feeds `ids` after the cached positions; returns the logits `[vocab]` of the last position, or
     /// `[ids.len(), vocab]` of every position with `all_positions`.
     pub fn forward(&self, ids: &[u32], cache: &mut NativeCache, all_positions: bool) -> Vec<f32> {
-        self.forward_recorded(ids, cache, all_positions, None)
+        let mut segments = [Segment { ids, cache }];
+        rayon::scope(|_| self.forward_on_worker(&mut segments, all_positions, None))
+    }
+
+    /// Several sequences in one pass, each `ids` after its own cache: the projections (the weights' one read
+    /// from memory) run over every sequence's tokens at once, attention per sequence. Returns the logits
+    /// `[vocab]` of each sequence's last position. Every row is computed as [`NativeModel::forward`] computes it
+    /// alone (per-token quantization, one dot product per output), so the results are the same bit for bit.
+    pub fn forward_batch(&self, segments: &mut [Segment]) -> Vec<Vec<f32>> {
+        let vocab = self.config.vocab_size;
+        let logits = rayon::scope(|_| self.forward_on_worker(segments, false, None));
+        logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect()
     }
 
     /// The logits `[T, vocab]` of `ids` from an empty cache, and every layer's states ([`TracedLayer`]).
     pub fn trace(&self, ids: &[u32]) -> (Vec<f32>, Vec<TracedLayer>) {
         let mut layers = Vec::with_capacity(self.layers.len());
-        let logits = self.forward_recorded(ids, &mut self.new_cache(), true, Some(&mut layers));
+        let mut cache = self.new_cache();
+        let mut segments = [Segment { ids, cache: &mut cache }];
+        let logits = rayon::scope(|_| self.forward_on_worker(&mut segments, true, Some(&mut layers)));
         (logits, layers)
     }
 
-    /// The whole pass runs on one of rayon's workers: its ~160 parallel regions per token (5 a layer) then hand
-    /// work to the other workers through the pool's own deques, instead of each one injecting a job from outside
-    /// and putting the calling thread to sleep until it is done (a futex wake-up either way, per region).
-    fn forward_recorded(
-        &self,
-        ids: &[u32],
-        cache: &mut NativeCache,
-        all_positions: bool,
-        record: Option<&mut Vec<TracedLayer>>,
-    ) -> Vec<f32> {
-        rayon::scope(|_| self.forward_on_worker(ids, cache, all_positions, record))
-    }
-
+    /// The whole pass runs on one of rayon's workers (the callers' `rayon::scope`): its ~160 parallel regions
+    /// per token (5 a layer) then hand work to the other workers through the pool's own deques, instead of each
+    /// one injecting a job from outside and putting the calling thread to sleep until it is done (a futex
+    /// wake-up either way, per region). Returns the logits of every position with `all_positions`, else of each
+    /// segment's last one.
     fn forward_on_worker(
         &self,
-        ids: &[u32],
-        cache: &mut NativeCache,
+        segments: &mut [Segment],
         all_positions: bool,
         mut record: Option<&mut Vec<TracedLayer>>,
     ) -> Vec<f32> {
-        let tokens = ids.len();
+        let tokens: usize = segments.iter().map(|s| s.ids.len()).sum();
         let hidden = self.config.hidden_size;
         let eps = self.config.rms_norm_eps as f32;
-        let mut x: Vec<f32> = ids
+        let mut x: Vec<f32> = segments
             .iter()
+            .flat_map(|s| s.ids)
             .flat_map(|&id| self.embed_tokens.row_f32(id as usize))
             .collect();
         for (index, layer) in self.layers.iter().enumerate() {
             let normed = rms_norm_rows(&x, &layer.input_norm, eps);
-            let (attended, [q, k, v]) = self.attention(layer, &normed, tokens, cache, index);
+            let (attended, [q, k, v]) = self.attention(layer, &normed, segments, index);
             let attention_output = layer.o_proj.forward(&attended, tokens);
             add_assign(&mut x, &attention_output);
             let normed = rms_norm_rows(&x, &layer.post_attention_norm, eps);
@@ -212,92 +224,28 @@ impl NativeModel {
                 });
             }
         }
-        cache.positions += tokens;
+        for segment in segments.iter_mut() {
+            segment.cache.positions += segment.ids.len();
+        }
         // As transformers' `hidden_states`, the last layer's state is handed out after the final norm.
         if let Some(last) = record.and_then(|r| r.last_mut()) {
             last.hidden = rms_norm_rows(&last.hidden, &self.norm, eps);
         }
-        let rows = if all_positions {
-            &x[..]
+        let rows: Vec<f32> = if all_positions {
+            x
         } else {
-            &x[(tokens - 1) * hidden..]
+            let mut end = 0;
+            segments
+                .iter()
+                .flat_map(|segment| {
+                    end += segment.ids.len();
+                    x[(end - 1) * hidden..end * hidden].to_vec()
+                })
+                .collect()
         };
-        let normed = rms_norm_rows(rows, &self.norm, eps);
+        let normed = rms_norm_rows(&rows, &self.norm, eps);
         let head = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
         head.forward(&normed, normed.len() / hidden)
-    }
-
-    /// Causal GQA attention of `tokens` new positions; appends their keys and values to the cache. Returns the
-    /// attended values `[tokens, heads · d]` and this call's q, k (after RoPE and qk-norm) and v.
-    fn attention(
-        &self,
-        layer: &NativeLayer,
-        x: &[f32],
-        tokens: usize,
-        cache: &mut NativeCache,
-        index: usize,
-    ) -> (Vec<f32>, [Vec<f32>; 3]) {
-        let c = &self.config;
-        let (heads, kv_heads, d) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
-        let eps = c.rms_norm_eps as f32;
-        let start = cache.positions;
-        let [mut q, mut k, v] = NativeLinear::forward_group([&layer.q_proj, &layer.k_proj, &layer.v_proj], x, tokens);
-        self.rope(&mut q, start, heads);
-        self.rope(&mut k, start, kv_heads);
-        if let Some((q_gamma, k_gamma)) = &layer.qk_norm {
-            q = rms_norm_rows(&q, q_gamma, eps);
-            k = rms_norm_rows(&k, k_gamma, eps);
-        }
-        cache.keys[index].extend_from_slice(&k);
-        cache.values[index].extend_from_slice(&v);
-        let (keys, values) = (&cache.keys[index], &cache.values[index]);
-        let group = heads / kv_heads;
-        let scale = (d as f32).sqrt().recip();
-        let mut out = vec![0f32; tokens * heads * d];
-        // One task per (token, head): each reads its query, the cached keys/values of its KV head, writes d outputs.
-        out.par_chunks_mut(d).enumerate().for_each(|(task, out)| {
-            let (token, head) = (task / heads, task % heads);
-            let kv = head / group;
-            let query = &q[(token * heads + head) * d..][..d];
-            let visible = start + token + 1;
-            let mut scores: Vec<f32> = (0..visible)
-                .map(|p| super::dense::dot_f32(query, &keys[(p * kv_heads + kv) * d..][..d]) * scale)
-                .collect();
-            let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-            let mut total = 0f32;
-            for s in scores.iter_mut() {
-                *s = (*s - max).exp();
-                total += *s;
-            }
-            for (p, weight) in scores.iter().enumerate() {
-                let value = &values[(p * kv_heads + kv) * d..][..d];
-                for (o, v) in out.iter_mut().zip(value) {
-                    *o += weight / total * v;
-                }
-            }
-        });
-        (out, [q, k, v])
-    }
-
-    /// NeoX split-half RoPE of `[tokens, heads · d]` at positions `start..`.
-    fn rope(&self, x: &mut [f32], start: usize, heads: usize) {
-        let d = self.config.head_dim;
-        let half = d / 2;
-        for (token, row) in x.chunks_exact_mut(heads * d).enumerate() {
-            let position = (start + token) as f64;
-            let (cos, sin): (Vec<f32>, Vec<f32>) = self
-                .inverse_frequencies
-                .iter()
-                .map(|f| ((position * f).cos() as f32, (position * f).sin() as f32))
-                .unzip();
-            for head in row.chunks_exact_mut(d) {
-                for i in 0..half {
-                    let (x1, x2) = (head[i], head[i + half]);
-                    head[i] = x1 * cos[i] - x2 * sin[i];
-                    head[i + half] = x2 * cos[i] + x1 * sin[i];
-                }
-            }
-        }
     }
 }
 
@@ -316,6 +264,32 @@ impl crate::generate::LanguageModel for NativeModel {
             model: self,
             cache: self.new_cache(),
         })
+    }
+
+    fn start_batch(&self, rows: usize) -> Box<dyn crate::generate::BatchDecodeState + '_> {
+        Box::new(NativeBatch {
+            model: self,
+            caches: RowSlots::new(rows, || self.new_cache()),
+        })
+    }
+}
+
+/// A batch on the CPU engine: every fed row one segment of [`NativeModel::forward_batch`].
+struct NativeBatch<'a> {
+    model: &'a NativeModel,
+    caches: RowSlots<NativeCache>,
+}
+
+impl crate::generate::BatchDecodeState for NativeBatch<'_> {
+    fn feed(&mut self, feeds: &[(usize, &[u32])]) -> Vec<Vec<f32>> {
+        self.caches.update(feeds);
+        let mut segments: Vec<Segment> = self
+            .caches
+            .running_mut()
+            .zip(feeds)
+            .map(|(cache, &(_, ids))| Segment { ids, cache })
+            .collect();
+        self.model.forward_batch(&mut segments)
     }
 }
 

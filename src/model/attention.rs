@@ -79,8 +79,9 @@ pub struct Attention {
 /// Per-call inputs shared by every layer of one forward pass.
 pub struct AttentionContext<'a> {
     pub rope: &'a RopeTables,
-    /// `[T, S]`, true where a query may not see a key; `None` for a single query token.
-    pub causal_mask: Option<&'a Tensor<2, Bool>>,
+    /// `[B, T, S]` (B = 1 when every row shares it), true where a query may not see a key; `None` when every
+    /// query sees every key (a single token, no padding).
+    pub mask: Option<&'a Tensor<3, Bool>>,
 }
 
 impl Attention {
@@ -119,8 +120,8 @@ impl Attention {
         let q = q.reshape([batch, kv_heads, group * len, head_dim]);
         let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt(); // [B, H_kv, G*T, S]
         let mut scores = scores.reshape([batch, heads, len, keys]); // [B, H, T, S]
-        if let Some(mask) = context.causal_mask {
-            let mask = mask.clone().unsqueeze::<4>().expand([batch, heads, len, keys]);
+        if let Some(mask) = context.mask {
+            let mask = mask.clone().unsqueeze_dim::<4>(1).expand([batch, heads, len, keys]);
             scores = scores.mask_fill(mask, f32::NEG_INFINITY);
         }
         let probs = softmax(scores, 3); // [B, H, T, S]

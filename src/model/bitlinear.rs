@@ -8,7 +8,7 @@ use burn::nn::RmsNorm;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use super::linear::times_transposed;
+use super::linear::{contiguous_transpose, times, times_transposed};
 use crate::kernels::{self, Kernels};
 use crate::quant::ternary_fake_quant;
 
@@ -60,22 +60,23 @@ pub struct BitLinear {
     pub rms_norm: Option<RmsNorm>,
     /// Quantization warm-up λ ∈ [0, 1]: 1 is full quantization (see [`crate::quant::straight_through`]).
     pub blend: f64,
-    /// `weight` already holds `Δ·codes` (set for inference by [`BitLinear::freeze`]): the weight quantizer,
-    /// a reduction and two passes over W, is skipped on every token.
-    pub frozen: bool,
     /// Fused WGSL quantizers (on wgpu) or the tensor-op reference.
     #[module(skip)]
     pub kernels: Kernels,
+    /// For inference ([`BitLinear::freeze`]): `(Δ·codes)ᵀ` laid out contiguously ([`contiguous_transpose`]), so
+    /// the weight quantizer, a reduction and two passes over W, is skipped on every token. `None` while training.
+    #[module(skip)]
+    pub frozen: Option<Tensor<2>>,
 }
 
 impl BitLinear {
     /// For inference: replaces the latent weight by its dequantized ternary value once. The forward result is
     /// unchanged (at full blend); training must use the unfrozen layer.
     pub fn freeze(&mut self) {
-        if !self.frozen {
+        if self.frozen.is_none() {
             self.weight = Param::from_tensor(ternary_fake_quant(self.weight.val()));
             self.blend = 1.0;
-            self.frozen = true;
+            self.frozen = Some(contiguous_transpose(self.weight.val()));
         }
     }
 
@@ -86,11 +87,9 @@ impl BitLinear {
             None => x,
         };
         let x = kernels::int8_ste(x, self.blend, self.kernels);
-        let w = self.weight.val();
-        let w = match self.frozen {
-            true => w,
-            false => kernels::ternary_ste(w, self.blend, self.kernels), // [d_out, d_in]
-        };
-        times_transposed(x, w)
+        match &self.frozen {
+            Some(transposed) => times(x, transposed.clone()),
+            None => times_transposed(x, kernels::ternary_ste(self.weight.val(), self.blend, self.kernels)),
+        }
     }
 }

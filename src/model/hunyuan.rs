@@ -11,10 +11,10 @@ use super::bitlinear::BitLinear;
 use super::cache::KvCache;
 use super::config::HunYuanConfig;
 use super::decoder::DecoderLayer;
-use super::linear::{Linear, times_transposed};
+use super::linear::{Linear, contiguous_transpose, times, times_transposed};
 use super::mlp::Mlp;
 use super::projection::Projection;
-use super::rope::rope_tables;
+use super::rope::{RopeTables, rope_tables};
 use crate::error::Result;
 use crate::kernels::Kernels;
 
@@ -26,6 +26,9 @@ pub struct HunYuan {
     pub norm: RmsNorm,
     /// Present only when `tie_word_embeddings` is false.
     pub lm_head: Option<Linear>,
+    /// For inference with tied embeddings: `Eᵀ` laid out contiguously ([`contiguous_transpose`]).
+    #[module(skip)]
+    pub tied_head: Option<Tensor<2>>,
     pub head_dim: usize,
     pub rope_base: f64,
 }
@@ -67,7 +70,7 @@ pub struct ForwardOutput {
 }
 
 /// What [`HunYuan::trunk`] recorded besides the last hidden state (the fields of [`ForwardOutput`]).
-struct Traces {
+pub(super) struct Traces {
     hidden_states: Vec<Tensor<3>>,
     qkv: Option<QkvTrace>,
     attention: Option<Tensor<4>>,
@@ -172,6 +175,7 @@ impl HunYuan {
             layers,
             norm,
             lm_head,
+            tied_head: None,
             head_dim,
             rope_base: config.rope_base(),
         })
@@ -184,7 +188,9 @@ impl HunYuan {
 
     /// Runs `ids: [B, T]` at positions `cache.len()..cache.len() + T` (0.. without a cache).
     pub fn forward(&self, ids: Tensor<2, Int>, cache: Option<&mut KvCache>, probes: &Probes) -> ForwardOutput {
-        let (last_hidden, traces) = self.trunk(ids, cache, probes);
+        let start = cache.as_ref().map_or(0, |c| c.len());
+        let layout = self.consecutive_layout(start, ids.dims()[1], &ids.device());
+        let (last_hidden, traces) = self.trunk(ids, cache, &layout, probes);
         let Traces {
             hidden_states,
             qkv,
@@ -200,33 +206,58 @@ impl HunYuan {
         }
     }
 
+    /// Logits `[B, vocab]` of the last position of `ids: [B, T]`, run after `cache`'s positions (decoding: the
+    /// head, the largest matmul of a small model, runs on one position of the prompt instead of all).
+    pub fn last_logits(&self, ids: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<2> {
+        let layout = self.consecutive_layout(cache.len(), ids.dims()[1], &ids.device());
+        let (last_hidden, _) = self.trunk(ids, Some(cache), &layout, &Probes::default());
+        self.last_column_head(last_hidden)
+    }
+
+    /// The head on the last position of `hidden: [B, T, hidden]`: `[B, vocab]`.
+    pub(super) fn last_column_head(&self, hidden: Tensor<3>) -> Tensor<2> {
+        let [batch, len, width] = hidden.dims();
+        self.head(hidden.narrow(1, len - 1, 1).reshape([batch, width]))
+    }
+
     /// Logits `[N, vocab]` at `positions` (flat indices `b·T + t` into `ids: [B, T]`) only: training on the
     /// reply alone needs the head, `vocab` wide and the largest matmul of a small model, at a fraction of the
     /// positions (the translation prompt is most of each example).
     pub fn logits_at(&self, ids: Tensor<2, Int>, positions: Tensor<1, Int>) -> Tensor<2> {
-        let (last_hidden, _) = self.trunk(ids, None, &Probes::default());
+        let layout = self.consecutive_layout(0, ids.dims()[1], &ids.device());
+        let (last_hidden, _) = self.trunk(ids, None, &layout, &Probes::default());
         let [batch, len, hidden] = last_hidden.dims();
         self.head(last_hidden.reshape([batch * len, hidden]).select(0, positions))
     }
 
     /// `x W_headᵀ` (`W_head = E` when tied), for `x: [..., hidden]`.
     fn head<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        match &self.lm_head {
-            Some(head) => head.forward(x),
-            None => times_transposed(x, self.embed_tokens.val()),
+        match (&self.lm_head, &self.tied_head) {
+            (Some(head), _) => head.forward(x),
+            (None, Some(transposed)) => times(x, transposed.clone()),
+            (None, None) => times_transposed(x, self.embed_tokens.val()),
+        }
+    }
+
+    /// Every row at positions `start..start + len`, causal.
+    fn consecutive_layout(&self, start: usize, len: usize, device: &Device) -> TokenLayout {
+        TokenLayout {
+            rope: rope_tables(self.head_dim, self.rope_base, start, len, device),
+            mask: (len > 1).then(|| causal_mask(len, start, device)),
         }
     }
 
     /// The decoder stack: `norm(h_L)` `[B, T, hidden]` and what `probes` asked for.
-    fn trunk(&self, ids: Tensor<2, Int>, mut cache: Option<&mut KvCache>, probes: &Probes) -> (Tensor<3>, Traces) {
-        let device = ids.device();
-        let [_, len] = ids.dims();
-        let start = cache.as_ref().map_or(0, |c| c.len());
-        let rope = rope_tables(self.head_dim, self.rope_base, start, len, &device);
-        let causal_mask = (len > 1).then(|| causal_mask(len, start, &device));
+    pub(super) fn trunk(
+        &self,
+        ids: Tensor<2, Int>,
+        mut cache: Option<&mut KvCache>,
+        layout: &TokenLayout,
+        probes: &Probes,
+    ) -> (Tensor<3>, Traces) {
         let context = AttentionContext {
-            rope: &rope,
-            causal_mask: causal_mask.as_ref(),
+            rope: &layout.rope,
+            mask: layout.mask.as_ref(),
         };
 
         let mut x = burn::tensor::module::embedding(self.embed_tokens.val(), ids); // [B, T, hidden]
@@ -295,11 +326,18 @@ fn rms_norm(source: &mut dyn WeightSource, path: &str, width: usize, eps: f64, d
     })
 }
 
-/// `[T, S]` with S = start + T: true where key position s lies after query position start + t.
-fn causal_mask(len: usize, start: usize, device: &Device) -> Tensor<2, Bool> {
+/// Where one pass's tokens sit: their RoPE tables and which keys each query may not see.
+pub(super) struct TokenLayout {
+    pub rope: RopeTables,
+    /// `[B or 1, T, S]`; `None` when every query sees every key.
+    pub mask: Option<Tensor<3, Bool>>,
+}
+
+/// `[1, T, S]` with S = start + T: true where key position s lies after query position start + t.
+fn causal_mask(len: usize, start: usize, device: &Device) -> Tensor<3, Bool> {
     let keys = start + len;
     let mask: Vec<bool> = (0..len).flat_map(|t| (0..keys).map(move |s| s > start + t)).collect();
-    Tensor::from_data(TensorData::new(mask, [len, keys]), device)
+    Tensor::from_data(TensorData::new(mask, [1, len, keys]), device)
 }
 
 /// A teacher's dense projection, or a student's BitLinear with SubLN where the placement puts one.
@@ -329,14 +367,14 @@ fn load_projection(
         weight: linear.weight,
         rms_norm,
         blend: 1.0,
-        frozen: false,
         kernels: Kernels::default(),
+        frozen: None,
     }))
 }
 
 impl HunYuan {
-    /// Applies `f` to every BitLinear (a teacher has none).
-    fn for_each_bitlinear(mut self, f: impl Fn(&mut BitLinear)) -> Self {
+    /// Applies `f` to the seven projections of every layer.
+    fn for_each_projection(mut self, f: impl Fn(&mut Projection)) -> Self {
         for layer in &mut self.layers {
             let (a, m) = (&mut layer.self_attn, &mut layer.mlp);
             for projection in [
@@ -348,12 +386,19 @@ impl HunYuan {
                 &mut m.up_proj,
                 &mut m.down_proj,
             ] {
-                if let Projection::Ternary(bit) = projection {
-                    f(bit);
-                }
+                f(projection);
             }
         }
         self
+    }
+
+    /// Applies `f` to every BitLinear (a teacher has none).
+    fn for_each_bitlinear(self, f: impl Fn(&mut BitLinear)) -> Self {
+        self.for_each_projection(|projection| {
+            if let Projection::Ternary(bit) = projection {
+                f(bit);
+            }
+        })
     }
 
     /// Sets the quantization warm-up λ of every BitLinear.
@@ -366,8 +411,17 @@ impl HunYuan {
         self.for_each_bitlinear(|bit| bit.kernels = kernels)
     }
 
-    /// Quantizes every BitLinear's weight once, for inference (see [`BitLinear::freeze`]).
+    /// For inference: quantizes every BitLinear's weight once ([`BitLinear::freeze`]) and lays every projection
+    /// and the head out as the matmul reads them fastest ([`contiguous_transpose`]).
     pub fn frozen_for_inference(self) -> Self {
-        self.for_each_bitlinear(BitLinear::freeze)
+        let mut model = self.for_each_projection(|projection| match projection {
+            Projection::Dense(linear) => linear.freeze(),
+            Projection::Ternary(bit) => bit.freeze(),
+        });
+        match &mut model.lm_head {
+            Some(head) => head.freeze(),
+            None => model.tied_head = Some(contiguous_transpose(model.embed_tokens.val())),
+        }
+        model
     }
 }

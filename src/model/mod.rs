@@ -1,6 +1,7 @@
 //! The HY-MT1.5 architecture (`HunYuanDenseV1ForCausalLM`) in burn.
 
 mod attention;
+mod batch;
 mod bitlinear;
 mod cache;
 mod config;
@@ -15,6 +16,7 @@ mod projection;
 mod rope;
 
 pub use attention::{Attention, AttentionProbe, AttentionTrace, QkvStates, QkvTrace};
+pub use batch::RowCache;
 pub use bitlinear::{BitLinear, StudentConfig, SublnPlacement};
 pub use cache::KvCache;
 pub use config::{HunYuanConfig, MODEL_TYPE};
@@ -26,4 +28,4 @@ pub use mlp::Mlp;
 pub use names::hf_name;
 pub use params::ParamBreakdown;
 pub use projection::Projection;
-pub use rope::{RopeTables, apply_rope, rope_tables};
+pub use rope::{RopeTables, apply_rope, rope_tables, rope_tables_at};

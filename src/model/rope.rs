@@ -5,19 +5,27 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-/// cos and sin tables for a run of consecutive positions, each `[T, head_dim]`.
+/// cos and sin tables, each `[B, T, head_dim]`: B = 1 for a run of positions every row shares, or one table
+/// row per sequence when a batch's rows sit at different positions.
 #[derive(Clone, Debug)]
 pub struct RopeTables {
-    pub cos: Tensor<2>,
-    pub sin: Tensor<2>,
+    pub cos: Tensor<3>,
+    pub sin: Tensor<3>,
 }
 
-/// Computes RoPE tables in f64 and rounds once to f32, as the reference does in float64.
+/// Tables for the consecutive positions `start..start + len`, shared by every row.
 pub fn rope_tables(head_dim: usize, base: f64, start: usize, len: usize, device: &Device) -> RopeTables {
+    let positions: Vec<usize> = (start..start + len).collect();
+    rope_tables_at(head_dim, base, &positions, 1, device)
+}
+
+/// Tables for `positions` (`rows × T` of them, row-major). Computed in f64 and rounded once to f32, as the
+/// reference does in float64.
+pub fn rope_tables_at(head_dim: usize, base: f64, positions: &[usize], rows: usize, device: &Device) -> RopeTables {
     let half = head_dim / 2;
-    let mut cos = Vec::with_capacity(len * head_dim);
-    let mut sin = Vec::with_capacity(len * head_dim);
-    for position in start..start + len {
+    let mut cos = Vec::with_capacity(positions.len() * head_dim);
+    let mut sin = Vec::with_capacity(positions.len() * head_dim);
+    for &position in positions {
         let angles: Vec<f64> = (0..half)
             .map(|i| position as f64 / base.powf(2.0 * i as f64 / head_dim as f64))
             .collect();
@@ -26,7 +34,8 @@ pub fn rope_tables(head_dim: usize, base: f64, start: usize, len: usize, device:
             sin.extend(angles.iter().map(|a| a.sin() as f32));
         }
     }
-    let table = |values| Tensor::from_data(TensorData::new(values, [len, head_dim]), device);
+    let shape = [rows, positions.len() / rows, head_dim];
+    let table = |values| Tensor::from_data(TensorData::new(values, shape), device);
     RopeTables {
         cos: table(cos),
         sin: table(sin),
@@ -40,8 +49,8 @@ pub fn apply_rope(x: Tensor<4>, tables: &RopeTables) -> Tensor<4> {
     let x1 = x.clone().narrow(3, 0, half);
     let x2 = x.clone().narrow(3, half, half);
     let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
-    let cos = tables.cos.clone().unsqueeze::<4>();
-    let sin = tables.sin.clone().unsqueeze::<4>();
+    let cos = tables.cos.clone().unsqueeze_dim::<4>(1);
+    let sin = tables.sin.clone().unsqueeze_dim::<4>(1);
     x * cos + rotated * sin
 }
 

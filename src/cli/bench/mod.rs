@@ -2,6 +2,7 @@
 
 mod decode;
 mod dot;
+mod eval;
 mod forward;
 mod kernels;
 mod llama_cpp;
@@ -25,6 +26,8 @@ pub enum Bench {
     Train(train::TrainArgs),
     /// Prefill/decode tokens/s and peak memory: f32 teacher, fake-quant student, packed exports (own processes).
     Decode(decode::DecodeArgs),
+    /// Evaluation one sentence at a time vs batched (same sentences, same engine): seconds, speedup, identical.
+    Eval(eval::EvalArgs),
     /// The ternary × int8 inner product per CPU path (AVX-512 VNNI, AVX2, NEON, portable): GB/s, ratios.
     Dot(dot::DotArgs),
     /// One case of `bench decode` (run by it in a child process).
@@ -52,6 +55,7 @@ impl Bench {
             Bench::Decode(args) => decode::decode(args),
             Bench::DecodeCase(args) => decode::decode_case(args),
             Bench::Dot(args) => dot::dot(args),
+            Bench::Eval(args) => eval::eval(args),
         }
     }
 }
