@@ -138,3 +138,65 @@ fn bench_kernels_prints_one_json_object_per_row() {
     }
     assert_eq!(rows[1]["shape"], "[512, 2048]");
 }
+
+#[test]
+fn translate_batch_prints_what_each_line_translates_to_alone_in_order() {
+    let dir = common::temp_dir("cli-translate-batch");
+    let teacher = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/tiny-hymt");
+    let sentences = [
+        "Show hidden files",
+        "",
+        "Open a new window",
+        "Save the document as a copy",
+    ];
+    let input = dir.join("sentences.txt");
+    std::fs::write(&input, sentences.join("\n") + "\n").unwrap();
+    let alone = |text: &str| {
+        let (ok, stdout, stderr) = common::bitdistill(&[
+            "translate",
+            "--model",
+            teacher,
+            "--to",
+            "pt",
+            "--max-new-tokens",
+            "32",
+            text,
+        ]);
+        assert!(ok, "{stderr}");
+        stdout.trim().to_string()
+    };
+    let (ok, stdout, stderr) = common::bitdistill(&[
+        "translate",
+        "--model",
+        teacher,
+        "--to",
+        "pt",
+        "--max-new-tokens",
+        "32",
+        "--batch",
+        input.to_str().unwrap(),
+        "--batch-size",
+        "2",
+    ]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines[1], "", "an empty line stays empty");
+    for (line, sentence) in lines.iter().zip(sentences).filter(|(_, s)| !s.is_empty()) {
+        assert_eq!(*line, alone(sentence));
+        assert!(!line.is_empty());
+    }
+    assert!(stderr.contains("translated 3/3"), "{stderr}");
+    // The flag and the text exclude each other.
+    let (ok, _, stderr) = common::bitdistill(&[
+        "translate",
+        "--model",
+        teacher,
+        "--to",
+        "pt",
+        "--batch",
+        "x.txt",
+        "hello",
+    ]);
+    assert!(!ok && stderr.contains("cannot be used with"), "{stderr}");
+}

@@ -657,3 +657,166 @@ fn stage2_trains_from_its_token_cache_built_once_from_compressed_globs() {
     assert!(notices.iter().any(|n| n.contains("reused")), "{notices:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Trains `config` on `devices` (none: `backend` alone) with `shards` per device at `lr`: the steps and the
+/// weights file written.
+fn train_on(
+    config: &mut RunConfig,
+    dir: &std::path::Path,
+    devices: &[&str],
+    shards: usize,
+    lr: f64,
+) -> (Vec<StepMetrics>, std::path::PathBuf) {
+    config.devices = devices.iter().map(|d| d.to_string().try_into().unwrap()).collect();
+    config.optim.shards = shards;
+    config.optim.lr = lr;
+    config.out = dir.join(format!("{}-{shards}-{lr}", devices.join("+")));
+    let steps = steps_of(config);
+    let result = if config.method == bitdistill::train::Method::FullPrecision {
+        "model"
+    } else {
+        "student"
+    };
+    (steps, config.out.join(result).join("model.safetensors"))
+}
+
+/// Weights of two weight files that differ by more than `tolerance`, and how many there are.
+fn weights_apart(a: &std::path::Path, b: &std::path::Path, tolerance: f32) -> (usize, usize) {
+    use bitdistill::checkpoint::SafetensorsFile;
+    let (a, b) = (SafetensorsFile::open(a).unwrap(), SafetensorsFile::open(b).unwrap());
+    let (mut apart, mut total) = (0, 0);
+    for name in a.names() {
+        let read = |file: &SafetensorsFile| file.read_f32(&name, None).unwrap().try_to_vec::<f32>().unwrap();
+        for (x, y) in read(&a).iter().zip(&read(&b)) {
+            total += 1;
+            apart += usize::from((x - y).abs() > tolerance);
+        }
+    }
+    (apart, total)
+}
+
+fn assert_close_steps(whole: &[StepMetrics], split: &[StepMetrics], tolerance: f64) {
+    assert_eq!(whole.len(), split.len());
+    for (w, s) in whole.iter().zip(split) {
+        let pairs = [
+            ("loss", w.loss, s.loss),
+            ("ce", w.ce, s.ce),
+            ("logits_kd", w.logits_kd.unwrap_or(0.0), s.logits_kd.unwrap_or(0.0)),
+            (
+                "attention_kd",
+                w.attention_kd.unwrap_or(0.0),
+                s.attention_kd.unwrap_or(0.0),
+            ),
+            ("grad_norm", w.grad_norm, s.grad_norm),
+        ];
+        for (name, a, b) in pairs {
+            assert!(
+                (a - b).abs() <= tolerance * a.abs().max(1e-3),
+                "{:?} step {}: {name} {a} on one device, {b} on two",
+                w.stage,
+                w.step
+            );
+        }
+    }
+}
+
+#[test]
+fn two_devices_update_the_model_as_one_device_does_on_the_whole_batch() {
+    let dir = temp_dir("train-devices");
+    training_setup(&dir);
+    // Full precision: no quantizer can turn a rounding difference into a code flip, so the two backends' float
+    // rounding is all that separates the runs. Stage 2 and Stage 3, 4 steps each, batches of 4 split 2 + 2.
+    let extra = "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 4\n\n[optim]\nlr = 0.0\nwarmup_steps = 0\nbatch_size = 4\n\n[checkpoint]\nevery = 0\n\n[snapshot]\nevery = 0\n";
+    let mut config = RunConfig::from_file(&write_run_file(&dir, "devices", extra)).unwrap();
+    config.method = bitdistill::train::Method::FullPrecision;
+    config.stage2.tokens = 4 * 4 * 16;
+    // At lr 0 every step compares another batch at the same weights: the losses and the summed gradient's norm.
+    let (whole, _) = train_on(&mut config, &dir, &[], 2, 0.0);
+    let (split, _) = train_on(&mut config, &dir, &["flex", "ndarray"], 1, 0.0);
+    assert_eq!(whole.len(), 8);
+    assert!(whole.iter().all(|m| m.grad_norm > 0.0));
+    assert_close_steps(&whole, &split, 1e-5);
+    // ... and not equal bit for bit: NdArray really computed half of every batch.
+    assert!(
+        whole
+            .iter()
+            .zip(&split)
+            .any(|(w, s)| w.loss != s.loss || w.grad_norm != s.grad_norm),
+        "the second device computed nothing"
+    );
+    // With lr 1e-3 the updated weights agree too (Adam's first steps are about lr·sign(g), so a weight whose
+    // gradient is ~0 may move differently by up to 2·lr; those are rare).
+    let (_, one) = train_on(&mut config, &dir, &[], 2, 1e-3);
+    let (_, two) = train_on(&mut config, &dir, &["flex", "ndarray"], 1, 1e-3);
+    let (apart, total) = weights_apart(&one, &two, 1e-6);
+    assert!(total > 100_000);
+    assert!(
+        apart * 1000 < total,
+        "{apart} of {total} weights differ by more than 1e-6"
+    );
+    assert_eq!(weights_apart(&one, &two, 2.5e-3).0, 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_bitdistill_run_over_two_devices_distils_as_on_one() {
+    let dir = temp_dir("train-devices-bitdistill");
+    training_setup(&dir);
+    let extra = "[stage3]\npairs = \"pairs.jsonl\"\nsteps = 4\nlambda = 1.0\ngamma = 10.0\n\n[optim]\nlr = 1e-3\nwarmup_steps = 0\nbatch_size = 4\n\n[checkpoint]\nevery = 0\n\n[snapshot]\nevery = 0\n";
+    let mut config = RunConfig::from_file(&write_run_file(&dir, "devices", extra)).unwrap();
+    // One device in 2 shards, and the same device listed twice with a shard each: the same split into replicas,
+    // the same sums, so the same student bit for bit.
+    let (one, one_student) = train_on(&mut config, &dir, &[], 2, 1e-3);
+    let (twice, twice_student) = train_on(&mut config, &dir, &["flex", "flex"], 1, 1e-3);
+    assert_close_steps(&one, &twice, 0.0);
+    assert_eq!(
+        std::fs::read(&one_student).unwrap(),
+        std::fs::read(&twice_student).unwrap()
+    );
+    // Flex and NdArray at lr 0: the teacher's replica on NdArray gives the same distillation terms, up to the
+    // int8 activation codes a rounding difference moves by one step (~1e-4 of the losses here; the relation
+    // term's gradient, γ times a difference of nearly equal relations, moves most).
+    let (whole, _) = train_on(&mut config, &dir, &[], 2, 0.0);
+    let (split, _) = train_on(&mut config, &dir, &["flex", "ndarray"], 1, 0.0);
+    assert!(
+        whole
+            .iter()
+            .all(|m| m.logits_kd.unwrap() > 0.0 && m.attention_kd.unwrap() > 0.0)
+    );
+    assert_close_steps(&whole, &split, 1e-3);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_device_lists_are_named_with_the_run_file() {
+    let dir = temp_dir("device-errors");
+    training_setup(&dir);
+    let with_devices = |name: &str, line: &str| {
+        let path = write_run_file(&dir, name, "[stage3]\nsteps = 0\n");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("seed = 7\n", &format!("seed = 7\n{line}\n"));
+        std::fs::write(&path, text).unwrap();
+        RunConfig::from_file(&path)
+            .map(|c| c.devices())
+            .map_err(|e| e.to_string())
+    };
+    let cuda = with_devices("cuda", "devices = [\"flex\", \"cuda:0\"]").unwrap_err();
+    assert!(
+        cuda.contains("cuda.toml") && cuda.contains("CUDA backend is not built"),
+        "{cuda}"
+    );
+    let first = with_devices("first", "devices = [\"ndarray\", \"flex\"]").unwrap_err();
+    assert!(
+        first.contains("first.toml") && first.contains("must be of `backend` (flex), not `ndarray`"),
+        "{first}"
+    );
+    let typo = with_devices("typo", "devices = [\"flex\", \"wgpu:one\"]").unwrap_err();
+    assert!(typo.contains("`one` is not a device index"), "{typo}");
+    let fine = with_devices("fine", "devices = [\"flex\", \"ndarray\"]").unwrap();
+    assert_eq!(
+        fine.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        ["flex", "ndarray"]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::BackendKind;
+use crate::backend::{BackendKind, DeviceSpec};
 use crate::distill::{
     LossPositions, RelationKind, RelationOptions, RelationReduction, RelationStates, Stage3Objective,
 };
@@ -40,6 +40,11 @@ pub struct RunConfig {
     /// `flex` (default: burn's Flex CPU backend), `ndarray` or `wgpu`.
     #[serde(default)]
     pub backend: BackendKind,
+    /// Data parallelism over devices in one process (train/shards.rs): one student replica per device, each on
+    /// its share of every micro-batch, the gradients moved to the first device (of `backend`) and summed there,
+    /// one optimizer step. Entries: `flex`, `ndarray`, `wgpu`, `wgpu:N`. Empty (default): `backend`'s device alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceSpec>,
     /// Seed of data order and sampling (default 0).
     #[serde(default)]
     pub seed: u64,
@@ -377,6 +382,14 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The devices the run trains on, the main one first (`devices`, or `backend`'s device alone).
+    pub fn devices(&self) -> Vec<DeviceSpec> {
+        match self.devices.is_empty() {
+            true => vec![DeviceSpec::default_of(self.backend)],
+            false => self.devices.clone(),
+        }
+    }
+
     fn runs_stage2(&self) -> bool {
         self.stage2.tokens > 0 && self.method != Method::BitnetSft
     }
@@ -393,6 +406,15 @@ impl RunConfig {
             return Err(Error::config(
                 path,
                 "`stage3.pairs`: Stage 3 has steps > 0 but no pairs file",
+            ));
+        }
+        if let Some(main) = self.devices.first().filter(|d| d.backend != self.backend) {
+            return Err(Error::config(
+                path,
+                format!(
+                    "`devices`: the first device is the main one and must be of `backend` ({}), not `{main}`",
+                    DeviceSpec::default_of(self.backend)
+                ),
             ));
         }
         let counts = [

@@ -3,9 +3,14 @@
 //! every element-wise op and most reductions on one thread (README, "Training throughput"), so one batch at a
 //! time keeps about 1.2 of 2 cores busy; shards run those ops side by side.
 //!
+//! The same split spreads a batch over several devices (the run file's `devices`): each device holds a replica
+//! of the student, forked from the main device's before every pass, and of the frozen teacher; its shards'
+//! gradients are moved to the main device, where they are summed and the one optimizer step runs, so the replicas
+//! never drift apart. burn's collectives (all-reduce) run on CUDA only; moving gradients works on every backend.
+//!
 //! Each shard weighs its terms by its share of the batch's positions ([`TermShares`]), so the shards' losses
 //! and gradients add up to the whole batch's. The gradients are collected in shard order, which makes the sum
-//! independent of thread timing: a run is reproducible for a given shard count.
+//! independent of thread timing: a run is reproducible for a given device list and shard count.
 
 use std::ops::Range;
 
@@ -54,15 +59,23 @@ impl std::ops::AddAssign for LossValues {
     }
 }
 
+/// One device of a pass: where its shards run, the teacher there, and how many shards it takes.
+pub struct Replica {
+    pub device: Device,
+    /// The frozen teacher on this device.
+    pub teacher: HunYuan,
+    pub shards: usize,
+}
+
 /// What every shard of a step computes with.
 pub struct ShardedPass<'a> {
     pub objective: &'a Stage3Objective,
-    /// The frozen teacher, when the stage distils.
-    pub teacher: Option<&'a HunYuan>,
+    /// The devices, the main one (the student's and the gradients') first.
+    pub replicas: &'a [Replica],
+    /// Whether the stage distils (uses the teacher).
+    pub distilling: bool,
     /// Whether the relation term is computed.
     pub relations: bool,
-    pub device: &'a Device,
-    pub shards: usize,
 }
 
 impl ShardedPass<'_> {
@@ -74,12 +87,22 @@ impl ShardedPass<'_> {
         batch: &TokenBatch,
         weight: f64,
     ) -> Result<(Vec<GradientsParams>, LossValues)> {
-        let results: Vec<Result<(GradientsParams, LossValues)>> = shard_rows(batch.batch, self.shards)
+        // The replica of each shard: the first `shards` to the first device, and so on.
+        let owners: Vec<&Replica> = self
+            .replicas
+            .iter()
+            .flat_map(|replica| std::iter::repeat_n(replica, replica.shards.max(1)))
+            .collect();
+        let main = &self.replicas[0].device;
+        let results: Vec<Result<(GradientsParams, LossValues)>> = shard_rows(batch.batch, owners.len())
+            .into_iter()
+            .zip(owners)
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|rows| {
+            .map(|(rows, replica)| {
                 let part = batch.rows(rows);
                 let shares = self.objective.shares(&part, batch).times(weight);
-                self.shard(student, &part, shares)
+                self.shard(student, replica, main, &part, shares)
             })
             .collect();
         let mut grads = Vec::with_capacity(results.len());
@@ -92,13 +115,25 @@ impl ShardedPass<'_> {
         Ok((grads, values))
     }
 
-    fn shard(&self, student: &HunYuan, part: &TokenBatch, shares: TermShares) -> Result<(GradientsParams, LossValues)> {
+    fn shard(
+        &self,
+        student: &HunYuan,
+        replica: &Replica,
+        main: &Device,
+        part: &TokenBatch,
+        shares: TermShares,
+    ) -> Result<(GradientsParams, LossValues)> {
         // Leaves of its own: shards sharing parameter nodes would share one autodiff graph, whose backward
-        // passes burn runs under one lock, one at a time. (Cloning a module copies handles, not weights.)
-        let student = student.clone().map(&mut FreshLeaves);
+        // passes burn runs under one lock, one at a time. (Cloning a module copies handles, not weights; forking
+        // to another device copies the weights there, same parameter ids.)
+        let student = match &replica.device == main {
+            true => student.clone().map(&mut FreshLeaves),
+            false => student.clone().fork(&replica.device),
+        };
+        let teacher = self.distilling.then_some(&replica.teacher);
         let terms = self
             .objective
-            .terms(&student, self.teacher, &part.tensors(self.device), self.relations)
+            .terms(&student, teacher, &part.tensors(&replica.device), self.relations)
             .scaled(shares);
         let total = terms.total(self.objective);
         let optional = |t: &Option<Tensor<1>>| t.clone().map(read_scalar).transpose().map(Option::unwrap_or_default);
@@ -114,6 +149,10 @@ impl ShardedPass<'_> {
             attention_kd: optional(attention_kd)?,
         };
         let grads = GradientsParams::from_grads(total.backward(), &student);
+        let grads = match &replica.device == main {
+            true => grads,
+            false => grads.to_device(main, &student),
+        };
         Ok((grads, values))
     }
 }

@@ -20,7 +20,7 @@ use super::events::{Stage, StepMetrics, TrainEvent};
 use super::files::RunFiles;
 use super::grads::clip_global_norm;
 use super::schedule::cosine_with_warmup;
-use super::shards::{LossValues, ShardedPass};
+use super::shards::{LossValues, Replica, ShardedPass};
 use super::snapshot::take_snapshot;
 use crate::checkpoint::{Checkpoint, SaveDtype, save_checkpoint};
 use crate::data::{Example, TokenBatch};
@@ -98,7 +98,8 @@ struct Run<'a> {
     files: &'a RunFiles,
     objective: Stage3Objective,
     device: Device,
-    teacher: HunYuan,
+    /// The devices a step runs on, the main one (`device`) first, each with the teacher.
+    replicas: Vec<Replica>,
     tokenizer: Tokenizer,
     student_config: HunYuanConfig,
     emit: &'a mut dyn FnMut(TrainEvent),
@@ -124,9 +125,25 @@ pub fn run_with(
     control: &RunControl,
     emit: &mut dyn FnMut(TrainEvent),
 ) -> Result<RunOutcome> {
-    let device = config.backend.device().autodiff();
+    let devices = config.devices();
+    let device = devices[0].device().autodiff();
     let mut teacher_checkpoint = Checkpoint::from_files(&files.teacher, None)?;
     let teacher = teacher_checkpoint.load_model(&device)?.no_grad();
+    let replicas: Vec<Replica> = devices
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
+            let on = spec.device().autodiff();
+            Replica {
+                teacher: match index {
+                    0 => teacher.clone(),
+                    _ => teacher.clone().to_device(&on).no_grad(),
+                },
+                device: on,
+                shards: config.optim.shards_on(spec.backend),
+            }
+        })
+        .collect();
     let tokenizer = tokenizer_of(&files.teacher)?.ok_or_else(|| {
         Error::config(
             files.teacher.path(TOKENIZER_FILE),
@@ -198,7 +215,7 @@ pub fn run_with(
         files,
         objective,
         device,
-        teacher,
+        replicas,
         tokenizer,
         student_config,
         emit,
@@ -297,10 +314,9 @@ impl Run<'_> {
             }
             let pass = ShardedPass {
                 objective: &self.objective,
-                teacher: distilling.then_some(&self.teacher),
+                replicas: &self.replicas,
+                distilling,
                 relations: config.stage3.gamma > 0.0,
-                device: &self.device,
-                shards: config.optim.shards_on(config.backend),
             };
             let mut accumulator = GradientsAccumulator::new();
             let mut losses = LossValues::default();
@@ -359,7 +375,7 @@ impl Run<'_> {
                 let snapshot = take_snapshot(
                     stage,
                     state.step,
-                    &self.teacher,
+                    &self.replicas[0].teacher,
                     &student,
                     &probe,
                     pieces.clone(),

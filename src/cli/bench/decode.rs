@@ -10,11 +10,12 @@ use bitdistill::backend::BackendKind;
 use bitdistill::checkpoint::{Checkpoint, ModelFiles, SaveDtype, save_checkpoint};
 use bitdistill::distill::student_from_teacher;
 use bitdistill::export::{ExportFormat, write_export};
-use bitdistill::generate::{LanguageModel, argmax};
+use bitdistill::generate::{BatchDecodeState, DecodeState, LanguageModel, argmax};
 use bitdistill::infer::{EmbeddingStorage, NativeModel, WeightBytes, load_native};
 use bitdistill::model::{HunYuan, HunYuanConfig, RandomWeights, SublnPlacement};
 
 use super::eighth_width_config;
+use super::llama_cpp::Workload;
 use super::train::peak_rss_mib;
 
 /// A random model of this shape when no `--model` is given.
@@ -52,6 +53,9 @@ pub struct DecodeArgs {
     /// Generated tokens (decode, one at a time with the KV cache).
     #[arg(long, default_value_t = 16)]
     new: usize,
+    /// Sequences decoded together (1: one, through the single-sequence path); tokens/s count every row's tokens.
+    #[arg(long, default_value_t = 1)]
+    rows: usize,
     /// Runs of each prefill and decode, their tokens/s averaged (as `llama-bench -r`; the first run after
     /// loading warms the caches like llama-bench's warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -90,12 +94,18 @@ pub struct DecodeCaseArgs {
     #[arg(long)]
     new: usize,
     #[arg(long)]
+    rows: usize,
+    #[arg(long)]
     repeats: usize,
 }
 
 const FORMATS: [ExportFormat; 3] = [ExportFormat::Packed2, ExportFormat::Packed1_6, ExportFormat::HfBitnet];
 
 pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.rows == 1 || args.compare_llama_cpp.is_none(),
+        "llama-bench decodes one sequence: leave --rows at 1 with --compare-llama-cpp"
+    );
     let work = args
         .work
         .clone()
@@ -176,6 +186,7 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             .args(["bench", "decode-case", "--case", case, "--teacher"])
             .arg(&teacher)
             .args(["--prompt", &args.prompt.to_string(), "--new", &args.new.to_string()])
+            .args(["--rows", &args.rows.to_string()])
             .args(["--repeats", &args.repeats.to_string()])
             .args(["--subln", &format!("{:?}", args.subln).to_lowercase()]);
         if let Some(student) = &args.student {
@@ -208,7 +219,7 @@ pub fn decode(args: DecodeArgs) -> anyhow::Result<()> {
             .iter()
             .find(|r| r["case"].as_str().is_some_and(|c| c.contains("packed2")))
             .ok_or_else(|| anyhow::anyhow!("no packed2 row to compare with llama.cpp"))?;
-        let workload = super::llama_cpp::Workload {
+        let workload = Workload {
             prompt: args.prompt,
             new: args.new,
             repeats: args.repeats,
@@ -323,12 +334,16 @@ pub fn decode_case(args: DecodeCaseArgs) -> anyhow::Result<()> {
     let (prefill, decode) = time_decode(
         model.as_ref(),
         vocab_of(&args.teacher)?,
-        args.prompt,
-        args.new,
-        args.repeats,
+        &Workload {
+            prompt: args.prompt,
+            new: args.new,
+            repeats: args.repeats,
+        },
+        args.rows,
     );
     let row = serde_json::json!({
-        "bench": "decode", "case": args.case, "prompt": args.prompt, "new": args.new, "repeats": args.repeats,
+        "bench": "decode", "case": args.case, "prompt": args.prompt, "new": args.new, "rows": args.rows,
+        "repeats": args.repeats,
         "threads": rayon::current_num_threads(),
         "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode,
         "weight_bytes": {"linears": bytes.linears, "embeddings": bytes.embeddings, "lm_head": bytes.lm_head,
@@ -343,24 +358,48 @@ fn vocab_of(teacher: &Path) -> anyhow::Result<usize> {
     Ok(HunYuanConfig::from_file(&teacher.join("config.json"))?.vocab_size)
 }
 
-/// Prefill tokens/s of a `prompt`-token prompt, then decode tokens/s of `new` greedy tokens (one token first, not
-/// counted), each the mean of `repeats` runs from an empty cache after one untimed warm-up run (as llama-bench).
-fn time_decode(model: &dyn LanguageModel, vocab: usize, prompt: usize, new: usize, repeats: usize) -> (f64, f64) {
-    let ids: Vec<u32> = (0..prompt).map(|i| (i * 7919 % vocab) as u32).collect();
+/// Prefill tokens/s of `rows` prompts of `prompt` tokens, then decode tokens/s of `new` greedy tokens per row (one
+/// token first, not counted), each the mean of `repeats` runs from an empty cache after one untimed warm-up run
+/// (as llama-bench). One row runs through the single-sequence path, more through the model's batch.
+fn time_decode(model: &dyn LanguageModel, vocab: usize, work: &Workload, rows: usize) -> (f64, f64) {
+    let Workload { prompt, new, repeats } = *work;
+    let prompts: Vec<Vec<u32>> = (0..rows)
+        .map(|row| {
+            (0..prompt)
+                .map(|i| ((i * 7919 + row * 104_729) % vocab) as u32)
+                .collect()
+        })
+        .collect();
     let run = || {
-        let mut state = model.start();
+        let mut state: Box<dyn BatchDecodeState + '_> = match rows {
+            1 => Box::new(Single(model.start())),
+            _ => model.start_batch(rows),
+        };
+        let mut step = |inputs: &[Vec<u32>]| -> Vec<Vec<u32>> {
+            let feeds: Vec<(usize, &[u32])> = inputs.iter().map(|ids| &ids[..]).enumerate().collect();
+            state.feed(&feeds).iter().map(|logits| vec![argmax(logits)]).collect()
+        };
         let started = Instant::now();
-        let mut logits = state.feed(&ids);
-        let prefill = prompt as f64 / started.elapsed().as_secs_f64();
-        logits = state.feed(&[argmax(&logits)]);
+        let mut next = step(&prompts);
+        let prefill = (rows * prompt) as f64 / started.elapsed().as_secs_f64();
+        next = step(&next);
         let started = Instant::now();
         for _ in 0..new {
-            logits = state.feed(&[argmax(&logits)]);
+            next = step(&next);
         }
-        (prefill, new as f64 / started.elapsed().as_secs_f64())
+        (prefill, (rows * new) as f64 / started.elapsed().as_secs_f64())
     };
     run();
     let runs: Vec<(f64, f64)> = (0..repeats.max(1)).map(|_| run()).collect();
     let mean = |speed: fn(&(f64, f64)) -> f64| runs.iter().map(speed).sum::<f64>() / runs.len() as f64;
     (mean(|r| r.0), mean(|r| r.1))
+}
+
+/// One sequence through the single-sequence path, as a batch of one row.
+struct Single<'a>(Box<dyn DecodeState + 'a>);
+
+impl BatchDecodeState for Single<'_> {
+    fn feed(&mut self, feeds: &[(usize, &[u32])]) -> Vec<Vec<f32>> {
+        vec![self.0.feed(feeds[0].1)]
+    }
 }

@@ -148,6 +148,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
         out: dir.join("run"),
         method: Method::Bitdistill,
         backend: args.backend,
+        devices: Vec::new(),
         kernels: args.kernels,
         seed: 0,
         student: StudentSection::default(),
