@@ -151,33 +151,17 @@ fn translate_batch_prints_what_each_line_translates_to_alone_in_order() {
     ];
     let input = dir.join("sentences.txt");
     std::fs::write(&input, sentences.join("\n") + "\n").unwrap();
+    let translate = |extra: &[&str]| {
+        let mut args = vec!["translate", "--model", teacher, "--to", "pt", "--max-new-tokens", "32"];
+        args.extend_from_slice(extra);
+        common::bitdistill(&args)
+    };
     let alone = |text: &str| {
-        let (ok, stdout, stderr) = common::bitdistill(&[
-            "translate",
-            "--model",
-            teacher,
-            "--to",
-            "pt",
-            "--max-new-tokens",
-            "32",
-            text,
-        ]);
+        let (ok, stdout, stderr) = translate(&[text]);
         assert!(ok, "{stderr}");
         stdout.trim().to_string()
     };
-    let (ok, stdout, stderr) = common::bitdistill(&[
-        "translate",
-        "--model",
-        teacher,
-        "--to",
-        "pt",
-        "--max-new-tokens",
-        "32",
-        "--batch",
-        input.to_str().unwrap(),
-        "--batch-size",
-        "2",
-    ]);
+    let (ok, stdout, stderr) = translate(&["--batch", input.to_str().unwrap(), "--batch-size", "2"]);
     assert!(ok, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{stdout}");
