@@ -46,6 +46,13 @@ impl BackendKind {
     }
 }
 
+/// Reads a one-element tensor back; a failure of the device (out of memory, lost device) becomes an error.
+pub fn read_scalar(t: burn::tensor::Tensor<1>) -> crate::error::Result<f64> {
+    t.try_into_scalar::<f32>()
+        .map(f64::from)
+        .map_err(|e| crate::error::Error::Invalid(format!("the compute device failed: {e}")))
+}
+
 /// One device of a run's `devices` list: `flex`, `ndarray`, `wgpu` (the default adapter) or `wgpu:N` (the N-th
 /// discrete GPU). burn's CUDA backend, the one with NCCL collectives, cannot be built on these machines (its build
 /// downloads LLVM), so `cuda:N` is refused by name rather than taken for something else.

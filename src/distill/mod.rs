@@ -1,12 +1,14 @@
 //! BitDistill: the Stage-1 student and the Stage-3 objective.
 
+mod chunked;
 mod logits;
 mod loss_inputs;
 mod objective;
 mod relation;
 mod student;
 
-pub use logits::{logits_distillation, masked_cross_entropy};
+pub use chunked::TermValues;
+pub use logits::{logits_distillation, masked_cross_entropy, row_kl, target_log_probs};
 pub use loss_inputs::read_loss_inputs;
 pub use objective::{LossPositions, Stage3Objective, Stage3Terms, TermShares};
 pub use relation::{

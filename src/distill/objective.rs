@@ -153,6 +153,18 @@ impl Stage3Objective {
     }
 }
 
+impl Stage3Objective {
+    /// `[B, T]`: the positions logits distillation averages over.
+    pub(super) fn logits_positions_mask(&self, batch: &BatchTensors) -> Tensor<2> {
+        self.logits_positions.mask(batch)
+    }
+
+    /// `[B, T]`: the positions attention-relation distillation averages over.
+    pub(super) fn relation_positions_mask(&self, batch: &BatchTensors) -> Tensor<2> {
+        self.relation_positions.mask(batch)
+    }
+}
+
 impl Stage3Terms {
     /// Each term times its share.
     pub fn scaled(self, shares: TermShares) -> Self {

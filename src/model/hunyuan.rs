@@ -230,8 +230,16 @@ impl HunYuan {
         self.head(last_hidden.reshape([batch * len, hidden]).select(0, positions))
     }
 
+    /// The decoder stack alone: `norm(h_L)` `[B, T, hidden]` of `ids` and the q/k/v states `probes` asked for
+    /// (the vocabulary terms run the head on it in chunks: distill/chunked.rs).
+    pub fn hidden_and_qkv(&self, ids: Tensor<2, Int>, probes: &Probes) -> (Tensor<3>, Option<QkvTrace>) {
+        let layout = self.consecutive_layout(0, ids.dims()[1], &ids.device());
+        let (hidden, traces) = self.trunk(ids, None, &layout, probes);
+        (hidden, traces.qkv)
+    }
+
     /// `x W_headᵀ` (`W_head = E` when tied), for `x: [..., hidden]`.
-    fn head<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+    pub fn head<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match (&self.lm_head, &self.tied_head) {
             (Some(head), _) => head.forward(x),
             (None, Some(transposed)) => times(x, transposed.clone()),

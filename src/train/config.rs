@@ -238,6 +238,10 @@ pub struct OptimSection {
     /// queue runs every kernel anyway. The loss is the same either way up to float rounding; set a number to
     /// reproduce a run bit for bit on another machine.
     pub shards: usize,
+    /// Positions per chunk of the vocabulary terms (CE and logits KD): the logits of one chunk exist at a time,
+    /// forward and backward (distill/chunked.rs), which the full vocabulary needs at length 512. 0 (default):
+    /// every position at once, the fastest where it fits.
+    pub vocab_chunk: usize,
 }
 
 impl OptimSection {
@@ -264,6 +268,7 @@ impl Default for OptimSection {
             grad_accum: 1,
             batch_size: 8,
             shards: 0,
+            vocab_chunk: 0,
         }
     }
 }

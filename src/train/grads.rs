@@ -5,7 +5,8 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use crate::error::{Error, Result};
+use crate::backend::read_scalar;
+use crate::error::Result;
 
 /// Sums the squared gradients on the device, so that the norm costs one read-back.
 struct SquaredNorm<'a> {
@@ -55,13 +56,6 @@ pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_n
         });
     }
     Ok(norm)
-}
-
-/// Reads a one-element tensor back; a failure of the device (out of memory, lost device) becomes an error.
-pub fn read_scalar(t: Tensor<1>) -> Result<f64> {
-    t.try_into_scalar::<f32>()
-        .map(f64::from)
-        .map_err(|e| Error::Invalid(format!("the compute device failed: {e}")))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod shards;
 mod snapshot;
 mod trainer;
 
+pub use crate::backend::read_scalar;
 pub use activation_probe::{ActivationErrors, ProbeModel};
 pub use checkpoint::{TrainState, complete_checkpoints};
 pub use config::{
@@ -22,7 +23,7 @@ pub use config::{
 pub use data::stage2_cache;
 pub use events::{LayerQuantStats, Snapshot, Stage, StepMetrics, TrainEvent};
 pub use files::RunFiles;
-pub use grads::{clip_global_norm, global_norm, read_scalar};
+pub use grads::{clip_global_norm, global_norm};
 pub use progress::{StepRate, describe_tokenizing, short_duration};
 pub use schedule::cosine_with_warmup;
 pub use snapshot::{HISTOGRAM_BINS, HISTOGRAM_RANGE, attention_input_errors, layer_weight_stats};

@@ -19,7 +19,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use rayon::prelude::*;
 
-use super::grads::read_scalar;
+use crate::backend::read_scalar;
 use crate::data::TokenBatch;
 use crate::distill::{Stage3Objective, Stage3Terms, TermShares};
 use crate::error::Result;
@@ -76,6 +76,8 @@ pub struct ShardedPass<'a> {
     pub distilling: bool,
     /// Whether the relation term is computed.
     pub relations: bool,
+    /// Positions per chunk of the vocabulary terms (`optim.vocab_chunk`; distill/chunked.rs); 0 = all at once.
+    pub vocab_chunk: usize,
 }
 
 impl ShardedPass<'_> {
@@ -131,9 +133,29 @@ impl ShardedPass<'_> {
             false => student.clone().fork(&replica.device),
         };
         let teacher = self.distilling.then_some(&replica.teacher);
+        let tensors = part.tensors(&replica.device);
+        if self.vocab_chunk > 0 {
+            let (grads, values) = self.objective.chunked_backward(
+                &student,
+                teacher,
+                &tensors,
+                self.relations,
+                shares,
+                self.vocab_chunk,
+            )?;
+            let values = LossValues {
+                total: values.ce
+                    + self.objective.lambda * values.logits_kd
+                    + self.objective.gamma * values.attention_kd,
+                ce: values.ce,
+                logits_kd: values.logits_kd,
+                attention_kd: values.attention_kd,
+            };
+            return Ok((self.on_main(grads, replica, main, &student), values));
+        }
         let terms = self
             .objective
-            .terms(&student, teacher, &part.tensors(&replica.device), self.relations)
+            .terms(&student, teacher, &tensors, self.relations)
             .scaled(shares);
         let total = terms.total(self.objective);
         let optional = |t: &Option<Tensor<1>>| t.clone().map(read_scalar).transpose().map(Option::unwrap_or_default);
@@ -149,11 +171,15 @@ impl ShardedPass<'_> {
             attention_kd: optional(attention_kd)?,
         };
         let grads = GradientsParams::from_grads(total.backward(), &student);
-        let grads = match &replica.device == main {
+        Ok((self.on_main(grads, replica, main, &student), values))
+    }
+
+    /// A replica's gradients moved to the main device.
+    fn on_main(&self, grads: GradientsParams, replica: &Replica, main: &Device, student: &HunYuan) -> GradientsParams {
+        match &replica.device == main {
             true => grads,
-            false => grads.to_device(main, &student),
-        };
-        Ok((grads, values))
+            false => grads.to_device(main, student),
+        }
     }
 }
 

@@ -317,6 +317,7 @@ impl Run<'_> {
                 replicas: &self.replicas,
                 distilling,
                 relations: config.stage3.gamma > 0.0,
+                vocab_chunk: config.optim.vocab_chunk,
             };
             let mut accumulator = GradientsAccumulator::new();
             let mut losses = LossValues::default();

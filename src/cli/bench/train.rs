@@ -50,6 +50,9 @@ pub struct Shape {
     /// Tokens per Stage-2 block.
     #[arg(long, default_value_t = 64)]
     block: usize,
+    /// `optim.vocab_chunk`: positions per chunk of the vocabulary terms (0: all at once).
+    #[arg(long, default_value_t = 0)]
+    vocab_chunk: usize,
 }
 
 #[derive(clap::Args)]
@@ -86,6 +89,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                     .args(["--kernels", &kernel_name, "--steps", &shape.steps.to_string()])
                     .args(["--batch", &shape.batch.to_string(), "--block", &shape.block.to_string()])
                     .args(["--shards", &shards.to_string()])
+                    .args(["--vocab-chunk", &shape.vocab_chunk.to_string()])
                     .output()?;
                 anyhow::ensure!(
                     output.status.success(),
@@ -166,6 +170,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
         optim: OptimSection {
             batch_size: shape.batch,
             shards: args.shards,
+            vocab_chunk: shape.vocab_chunk,
             ..OptimSection::default()
         },
         checkpoint: CheckpointSection { every: 0, keep: 1 },
@@ -200,7 +205,7 @@ pub fn case(args: CaseArgs) -> anyhow::Result<()> {
     })?;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let row = serde_json::json!({
-        "bench": "train", "model": name, "backend": args.backend, "kernels": args.kernels, "batch": shape.batch, "block": shape.block,
+        "bench": "train", "model": name, "backend": args.backend, "kernels": args.kernels, "batch": shape.batch, "block": shape.block, "vocab_chunk": shape.vocab_chunk,
         "stage2_tokens_per_s": mean(&stage2), "stage3_tokens_per_s": mean(&stage3), "peak_rss_mib": peak_rss_mib(),
         "estimated_peak_mib": estimated_mib,
         "threads": rayon::current_num_threads(), "shards": config.optim.shards_on(args.backend),
