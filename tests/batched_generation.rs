@@ -208,3 +208,28 @@ fn burn_rows_match_each_sequence_alone_through_padding_leaving_and_joining() {
         &alone[0][2],
     );
 }
+
+/// A model that only knows single sequences: batches fall back to the trait's row-by-row default.
+struct SingleOnly<'a>(&'a dyn LanguageModel);
+
+impl LanguageModel for SingleOnly<'_> {
+    fn start(&self) -> Box<dyn bitdistill::generate::DecodeState + '_> {
+        self.0.start()
+    }
+}
+
+#[test]
+fn a_model_without_a_batch_of_its_own_decodes_row_by_row_alike() {
+    let loaded = open("tiny-hymt-student", Engine::Auto);
+    let model = SingleOnly(loaded.language_model());
+    let config = GenerationConfig {
+        max_new_tokens: 8,
+        stop_tokens: vec![4, 2, 9],
+        ..GenerationConfig::default()
+    };
+    let prompts = prompts(6);
+    assert_eq!(
+        generate_batch(&model, &prompts, &config, 4, |_, _| {}),
+        one_at_a_time(loaded.language_model(), &prompts, &config)
+    );
+}
